@@ -1,0 +1,29 @@
+"""Who is acting: an operator, an API key or the system, and through which door."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    source: str  # an AuditLogEntry.Source value
+    user: object = None  # django.contrib.auth user, for the admin
+    api_key_name: str = ""  # for the REST API
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        if self.api_key_name:
+            return f"api key: {self.api_key_name}"
+        return "system"
+
+    @classmethod
+    def operator(cls, user, source="admin"):
+        return cls(source=source, user=user)
+
+    @classmethod
+    def api_key(cls, name: str):
+        return cls(source="api", api_key_name=name)
+
+    @classmethod
+    def system(cls, source="task"):
+        return cls(source=source)

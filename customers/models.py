@@ -1,0 +1,185 @@
+"""Billing entities (the issuer), customers (the billed) and taxes.
+
+Settings that exist at both levels (grace period, empty-invoice policy, net
+payment term) are resolved by the customer's `effective_*` / `applicable_*`
+methods: one place for each rule.
+"""
+import uuid
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from billing_console.money import validate_currency
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone.", code="invalid_timezone")
+
+
+class Tax(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    # Percent, e.g. 20.00 for 20 %. Decimal, never float.
+    rate = models.DecimalField(max_digits=6, decimal_places=3, validators=[MinValueValidator(0), MaxValueValidator(100)])
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "taxes"
+
+    def __str__(self):
+        return f"{self.name} ({self.rate.normalize()} %)"
+
+
+class BillingEntity(models.Model):
+    class DocumentNumbering(models.TextChoices):
+        PER_CUSTOMER = "per_customer", "Per customer"
+        PER_BILLING_ENTITY = "per_billing_entity", "Per billing entity"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False)
+    default_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    email = models.EmailField(blank=True)
+    legal_name = models.CharField(max_length=200, blank=True)
+    legal_number = models.CharField(max_length=64, blank=True)
+    tax_identification_number = models.CharField(max_length=64, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    zipcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2")
+    document_number_prefix = models.CharField(
+        max_length=10, blank=True, validators=[RegexValidator(r"^[A-Za-z0-9_-]{1,10}$")],
+        help_text="1-10 characters; empty: first three letters of the name and the last four of the id.",
+    )
+    document_numbering = models.CharField(max_length=32, choices=DocumentNumbering.choices, default=DocumentNumbering.PER_CUSTOMER)
+    net_payment_term = models.PositiveIntegerField(default=0, help_text="Days between issuing date and payment due date.")
+    invoice_grace_period = models.PositiveIntegerField(default=0, help_text="Days a subscription invoice stays a draft.")
+    finalize_zero_amount_invoice = models.BooleanField(default=True, help_text="Finalize invoices with no fees; off: close them without a number.")
+    invoice_footer = models.TextField(blank=True)
+    document_locale = models.CharField(max_length=10, default="en")
+    taxes = models.ManyToManyField(Tax, blank=True, related_name="billing_entities", help_text="Default taxes for customers without their own.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "billing entities"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.document_number_prefix:
+            self.document_number_prefix = f"{self.name[:3]}-{str(self.id)[-4:]}".upper()
+        super().save(*args, **kwargs)
+
+
+class Customer(models.Model):
+    class FinalizeZeroAmount(models.TextChoices):
+        INHERIT = "inherit", "Inherit from billing entity"
+        SKIP = "skip", "Skip (close empty invoices)"
+        FINALIZE = "finalize", "Finalize"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    external_id = models.CharField(max_length=255, unique=True)
+    sequential_id = models.PositiveIntegerField(unique=True, editable=False)
+    billing_entity = models.ForeignKey(BillingEntity, on_delete=models.PROTECT, related_name="customers")
+    name = models.CharField(max_length=200, blank=True)
+    legal_name = models.CharField(max_length=200, blank=True)
+    legal_number = models.CharField(max_length=64, blank=True)
+    tax_identification_number = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=500, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    url = models.CharField(max_length=255, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    zipcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    currency = models.CharField(
+        max_length=3, blank=True, validators=[validate_currency],
+        help_text="Fixed once set: every invoice of the customer is in this currency.",
+    )
+    timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone], help_text="Empty: the billing entity's.")
+    invoice_grace_period = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the billing entity's. 0 is a real override.")
+    finalize_zero_amount_invoice = models.CharField(max_length=16, choices=FinalizeZeroAmount.choices, default=FinalizeZeroAmount.INHERIT)
+    net_payment_term = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the billing entity's.")
+    taxes = models.ManyToManyField(Tax, blank=True, related_name="customers", help_text="Empty: the billing entity's default taxes.")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "external_id"]
+
+    def __str__(self):
+        return f"{self.name or self.external_id} ({self.external_id})"
+
+    def save(self, *args, **kwargs):
+        if self.sequential_id is None:
+            from django.db import transaction
+
+            from sequences.models import take_next
+
+            with transaction.atomic():
+                self.sequential_id = take_next("customer", initial=_customer_count)[0]
+                return super().save(*args, **kwargs)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.pk and self.currency:
+            previous = Customer.objects.filter(pk=self.pk).values_list("currency", flat=True).first()
+            if previous and previous != self.currency:
+                raise ValidationError({"currency": "The currency is fixed once set."})
+
+    # --- settings resolved against the billing entity -------------------------------------
+
+    @property
+    def applicable_timezone(self) -> str:
+        return self.timezone or self.billing_entity.timezone or "UTC"
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.applicable_timezone)
+
+    @property
+    def effective_grace_period(self) -> int:
+        """Customer override if set (0 counts), else the billing entity's."""
+        if self.invoice_grace_period is not None:
+            return self.invoice_grace_period
+        return self.billing_entity.invoice_grace_period
+
+    @property
+    def applicable_net_payment_term(self) -> int:
+        if self.net_payment_term is not None:
+            return self.net_payment_term
+        return self.billing_entity.net_payment_term
+
+    def finalizes_empty_invoices(self) -> bool:
+        """The empty-invoice policy of seed 000: customer skip/finalize, else the entity's bool."""
+        if self.finalize_zero_amount_invoice == self.FinalizeZeroAmount.FINALIZE:
+            return True
+        if self.finalize_zero_amount_invoice == self.FinalizeZeroAmount.SKIP:
+            return False
+        return self.billing_entity.finalize_zero_amount_invoice
+
+    def applicable_taxes(self) -> list[Tax]:
+        """The customer's taxes, else the billing entity's defaults."""
+        own = list(self.taxes.all())
+        return own if own else list(self.billing_entity.taxes.all())
+
+
+def _customer_count() -> int:
+    return Customer.objects.aggregate(m=models.Max("sequential_id"))["m"] or 0

@@ -1,0 +1,177 @@
+"""Finalizing a draft invoice: the one transition every door calls.
+
+The admin action, the invoice-page button, the runbook's JSON endpoint, the
+REST API and the grace-period worker all end up in `finalize_invoices`. It
+locks the invoice rows, re-checks that each is still a draft (so losing a race
+is a clean "not a draft" outcome, never a second finalization), recomputes the
+totals, numbers the invoice from a locked counter, writes the audit entry and
+the webhook event in the same transaction, and leaves side effects (PDF,
+delivery) to after commit.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit import log as audit_log
+from audit.actors import Actor
+from webhooks import outbox
+
+from . import side_effects
+from .models import Fee, Invoice
+from .numbering import assign_numbers
+from .totals import compute_totals, save_computed
+
+FINALIZED = "finalized"
+CLOSED = "closed"
+NOT_DRAFT = "not_draft"
+NOT_FOUND = "not_found"
+LOCKED = "locked"
+
+
+@dataclass
+class Outcome:
+    invoice_id: object
+    result: str  # finalized | closed | not_draft | not_found | locked
+    invoice: Invoice | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result in (FINALIZED, CLOSED)
+
+    @property
+    def message(self) -> str:
+        number = self.invoice.number if self.invoice else str(self.invoice_id)
+        return {
+            FINALIZED: f"Invoice {number} was finalized.",
+            CLOSED: f"Invoice {self.invoice_id} had no fees and was closed without a number (empty-invoice policy).",
+            NOT_DRAFT: f"Invoice {number} is {self.invoice.status if self.invoice else 'not a draft'}, not a draft: nothing was changed.",
+            NOT_FOUND: f"Invoice {self.invoice_id} does not exist.",
+            LOCKED: f"Invoice {number} is being finalized by someone else right now.",
+        }[self.result]
+
+
+def finalize_invoice(invoice_id, actor: Actor, *, now: datetime | None = None) -> Outcome:
+    """Finalize one invoice in its own transaction."""
+    with transaction.atomic():
+        return finalize_invoices([invoice_id], actor, now=now)[0]
+
+
+def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None, skip_locked: bool = False) -> list[Outcome]:
+    """Finalize a batch of invoices inside the caller's transaction; one Outcome per id, in order.
+
+    With `skip_locked`, rows another transaction holds are reported as LOCKED
+    instead of waited for (the worker's way of claiming work).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("finalize_invoices() runs inside transaction.atomic().")
+    now = now or timezone.now()
+    ids = list(dict.fromkeys(invoice_ids))
+    locked = {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .select_related("customer__billing_entity", "billing_entity")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    existing = set(locked) if not skip_locked else set(Invoice.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+    drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
+    fees_by_invoice = _load_fees(drafts)
+    finalized, closed, computed = [], [], []
+    for invoice in drafts:
+        fees = fees_by_invoice.get(invoice.pk, [])
+        before = _snapshot(invoice)
+        if not fees and not invoice.customer.finalizes_empty_invoices():
+            invoice.status = Invoice.Status.CLOSED
+            closed.append((invoice, before))
+        else:
+            invoice.status = Invoice.Status.FINALIZED
+            finalized.append((invoice, before))
+        computed.append((invoice, fees, compute_totals(invoice, fees, finalizing=True)))
+        _set_dates_and_payment(invoice, now)
+
+    assign_numbers([invoice for invoice, _ in finalized], now)
+    for invoice, _ in finalized:
+        invoice.finalized_at = now
+    _save(computed)
+
+    audit_log.record_many(
+        [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
+        + [audit_log.entry("invoice.closed", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in closed]
+    )
+    outbox.record_many([outbox.event(_created_webhook_type(i), i) for i, _ in finalized])
+    finalized_ids = [invoice.pk for invoice, _ in finalized]
+    if finalized_ids:
+        transaction.on_commit(lambda: side_effects.invoices_finalized(finalized_ids))
+
+    results = {invoice.pk: Outcome(invoice.pk, FINALIZED, invoice) for invoice, _ in finalized}
+    results.update({invoice.pk: Outcome(invoice.pk, CLOSED, invoice) for invoice, _ in closed})
+    outcomes = []
+    for pk in ids:
+        if pk in results:
+            outcomes.append(results[pk])
+        elif pk in locked:
+            outcomes.append(Outcome(pk, NOT_DRAFT, locked[pk]))
+        elif pk in existing:
+            outcomes.append(Outcome(pk, LOCKED))
+        else:
+            outcomes.append(Outcome(pk, NOT_FOUND))
+    return outcomes
+
+
+def _load_fees(invoices: list[Invoice]) -> dict:
+    by_invoice: dict = {}
+    if not invoices:
+        return by_invoice
+    for fee in Fee.objects.filter(invoice__in=invoices).prefetch_related("applied_taxes").order_by("position", "created_at"):
+        by_invoice.setdefault(fee.invoice_id, []).append(fee)
+    return by_invoice
+
+
+def _set_dates_and_payment(invoice: Invoice, now: datetime) -> None:
+    """issuing_date = today in the customer's time zone; due date = + the applicable net payment term."""
+    customer = invoice.customer
+    invoice.issuing_date = now.astimezone(customer.tzinfo).date()
+    invoice.net_payment_term = customer.applicable_net_payment_term
+    invoice.payment_due_date = invoice.issuing_date + timedelta(days=invoice.net_payment_term)
+    invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED if invoice.total_amount_cents == 0 else Invoice.PaymentStatus.PENDING
+
+
+AMOUNT_FIELDS = [
+    "fees_amount_cents", "progressive_billing_credit_amount_cents", "coupons_amount_cents",
+    "sub_total_excluding_taxes_amount_cents", "taxes_amount_cents", "sub_total_including_taxes_amount_cents",
+    "credit_notes_amount_cents", "prepaid_credit_amount_cents", "total_amount_cents",
+]
+FINALIZE_FIELDS = AMOUNT_FIELDS + [
+    "status", "number", "sequential_id", "billing_entity_sequential_id", "issuing_date", "payment_due_date",
+    "net_payment_term", "payment_status", "finalized_at", "updated_at",
+]
+
+
+def _save(computed) -> None:
+    save_computed(computed)
+    invoices = [invoice for invoice, _, _ in computed]
+    now = timezone.now()
+    for invoice in invoices:
+        invoice.updated_at = now
+    # The rows are locked and were drafts when read, so the frozen-field guard has nothing to say.
+    Invoice.objects.bulk_update(invoices, FINALIZE_FIELDS, batch_size=500)
+
+
+def _created_webhook_type(invoice: Invoice) -> str:
+    return "invoice.one_off_created" if invoice.invoice_type == Invoice.InvoiceType.ONE_OFF else "invoice.created"
+
+
+def _snapshot(invoice: Invoice) -> dict:
+    """What an auditor wants to see changed by finalization."""
+    return {
+        "status": invoice.status,
+        "number": invoice.number,
+        "payment_status": invoice.payment_status,
+        "issuing_date": invoice.issuing_date.isoformat() if invoice.issuing_date else None,
+        "payment_due_date": invoice.payment_due_date.isoformat() if invoice.payment_due_date else None,
+        "currency": invoice.currency,
+        **{field: getattr(invoice, field) for field in AMOUNT_FIELDS},
+    }

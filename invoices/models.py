@@ -1,0 +1,268 @@
+"""Invoices and their fees.
+
+Status changes happen only in `invoices.services` (finalize, and later void,
+refresh); nobody else writes `status=`. Once an invoice leaves `draft`, its
+money fields and its fees are frozen: `save()` refuses to change them.
+"""
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from billing_console.money import format_amount, validate_currency
+
+from .ui_status import derive_invoice_ui_status
+
+
+class InvoiceLocked(ValidationError):
+    """Raised when code tries to change what a non-draft invoice has frozen."""
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def drafts(self):
+        return self.filter(status=Invoice.Status.DRAFT)
+
+    def due(self, now):
+        """Drafts whose grace period has ended at `now`."""
+        return self.filter(status=Invoice.Status.DRAFT, grace_period_ends_at__lte=now)
+
+    def visible(self):
+        """What the API shows (Lago hides closed and other internal statuses)."""
+        return self.filter(status__in=Invoice.VISIBLE_STATUSES)
+
+    def finalized(self):
+        return self.filter(status=Invoice.Status.FINALIZED)
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        FINALIZED = "finalized", "Finalized"
+        VOIDED = "voided", "Voided"
+        FAILED = "failed", "Failed"
+        PENDING = "pending", "Pending"
+        CLOSED = "closed", "Closed (empty, skipped)"
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class InvoiceType(models.TextChoices):
+        SUBSCRIPTION = "subscription", "Subscription"
+        ONE_OFF = "one_off", "One-off"
+        CREDIT = "credit", "Credit (wallet top-up)"
+
+    VISIBLE_STATUSES = ["draft", "finalized", "voided", "failed", "pending"]
+    # What finalization freezes. payment_status, payment_overdue, total_paid_amount_cents,
+    # metadata, voided_at and the PDF keep changing after it.
+    FROZEN_FIELDS = [
+        "customer_id", "billing_entity_id", "invoice_type", "currency", "number", "sequential_id",
+        "billing_entity_sequential_id", "issuing_date", "payment_due_date", "net_payment_term",
+        "period_from", "period_to", "fees_amount_cents", "coupons_amount_cents",
+        "progressive_billing_credit_amount_cents", "sub_total_excluding_taxes_amount_cents",
+        "taxes_amount_cents", "sub_total_including_taxes_amount_cents", "credit_notes_amount_cents",
+        "prepaid_credit_amount_cents", "total_amount_cents", "finalized_at",
+    ]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name="Lago id")
+    billing_entity = models.ForeignKey("customers.BillingEntity", on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="invoices")
+    invoice_type = models.CharField(max_length=16, choices=InvoiceType.choices, default=InvoiceType.SUBSCRIPTION)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    payment_overdue = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+
+    number = models.CharField(max_length=64, db_index=True)
+    sequential_id = models.PositiveIntegerField(null=True, blank=True, help_text="Per customer and billing entity.")
+    billing_entity_sequential_id = models.PositiveIntegerField(null=True, blank=True)
+
+    issuing_date = models.DateField(null=True, blank=True)
+    payment_due_date = models.DateField(null=True, blank=True)
+    net_payment_term = models.PositiveIntegerField(default=0)
+    period_from = models.DateTimeField(null=True, blank=True, help_text="Start of the billing period.")
+    period_to = models.DateTimeField(null=True, blank=True, help_text="End of the billing period.")
+    grace_period_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker finalizes this draft by itself (null: never)."
+    )
+
+    fees_amount_cents = models.BigIntegerField(default=0)
+    progressive_billing_credit_amount_cents = models.BigIntegerField(default=0)
+    coupons_amount_cents = models.BigIntegerField(default=0)
+    sub_total_excluding_taxes_amount_cents = models.BigIntegerField(default=0)
+    taxes_amount_cents = models.BigIntegerField(default=0)
+    sub_total_including_taxes_amount_cents = models.BigIntegerField(default=0)
+    credit_notes_amount_cents = models.BigIntegerField(default=0)
+    prepaid_credit_amount_cents = models.BigIntegerField(default=0)
+    total_amount_cents = models.BigIntegerField(default=0)
+    total_paid_amount_cents = models.BigIntegerField(default=0)
+    # Offsets of finalized credit notes reduce what is due without changing the total (issue: credit notes).
+    credit_notes_offset_amount_cents = models.BigIntegerField(default=0)
+
+    metadata = models.JSONField(default=list, blank=True)
+    voided_invoice = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="regenerated_invoices",
+        help_text="The voided invoice this one was regenerated from.",
+    )
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issuing_date", "-created_at"]
+        permissions = [("finalize_invoice", "Can finalize invoices")]
+        indexes = [
+            # The grace-period worker asks "which drafts are due"; only drafts need the index.
+            models.Index(fields=["grace_period_ends_at"], name="invoice_draft_deadline_idx", condition=Q(status="draft")),
+            models.Index(fields=["status", "issuing_date"], name="invoice_status_issuing_idx"),
+            models.Index(fields=["customer", "status"], name="invoice_customer_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_entity", "customer", "sequential_id"], name="invoice_unique_customer_sequence",
+                condition=Q(sequential_id__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["billing_entity", "billing_entity_sequential_id"], name="invoice_unique_entity_sequence",
+                condition=Q(billing_entity_sequential_id__isnull=False),
+            ),
+            models.CheckConstraint(condition=Q(total_amount_cents__gte=0), name="invoice_total_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.number or str(self.id)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def ui_status(self) -> str:
+        return derive_invoice_ui_status(self.status, self.payment_status, self.payment_overdue)
+
+    @property
+    def total_due_amount_cents(self) -> int:
+        if self.status == self.Status.VOIDED:
+            return 0
+        return max(self.total_amount_cents - self.total_paid_amount_cents - self.credit_notes_offset_amount_cents, 0)
+
+    def display(self, field: str) -> str:
+        """An amount field formatted with the currency's decimals, e.g. display('total_amount_cents')."""
+        return format_amount(getattr(self, field), self.currency)
+
+    def save(self, *args, **kwargs):
+        if not self.number:
+            self.number = f"{self.billing_entity.document_number_prefix}-DRAFT"
+        if not self._state.adding:
+            self._refuse_frozen_changes(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def _refuse_frozen_changes(self, update_fields):
+        fields = self.FROZEN_FIELDS if update_fields is None else [f for f in self.FROZEN_FIELDS if f in update_fields or f.removesuffix("_id") in update_fields]
+        if not fields:
+            return
+        stored = Invoice.objects.filter(pk=self.pk).values("status", *fields).first()
+        if stored is None or stored["status"] == self.Status.DRAFT:
+            return
+        changed = [f for f in fields if stored[f] != getattr(self, f)]
+        if changed:
+            raise InvoiceLocked(
+                f"Invoice {stored.get('number') or self.pk} is {stored['status']}: "
+                f"{', '.join(changed)} can no longer change.",
+                code="invoice_not_draft",
+            )
+
+
+class Fee(models.Model):
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", "Subscription"
+        CHARGE = "charge", "Charge"
+        ADD_ON = "add_on", "Add-on"
+
+    class Adjustment(models.TextChoices):
+        NONE = "none", "None"
+        TOTAL_UNITS = "total_units", "Total units"
+        TOTAL_AMOUNT = "total_amount", "Total amount"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="fees")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    units = models.DecimalField(max_digits=30, decimal_places=10, default=0)
+    unit_amount_cents = models.BigIntegerField(default=0)
+    # Unrounded unit price in minor units, for prices that come from tiers (amount / units).
+    precise_unit_amount = models.DecimalField(max_digits=40, decimal_places=15, default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    precise_amount_cents = models.DecimalField(max_digits=40, decimal_places=15, default=0)
+    # Coupon share spread pro rata onto the fee (finalization only); taxes are computed on amount - share.
+    precise_coupons_amount_cents = models.DecimalField(max_digits=30, decimal_places=5, default=0)
+    taxes_rate = models.DecimalField(max_digits=8, decimal_places=3, default=0)
+    taxes_amount_cents = models.BigIntegerField(default=0)
+    from_datetime = models.DateTimeField(null=True, blank=True)
+    to_datetime = models.DateTimeField(null=True, blank=True)
+    adjustment = models.CharField(max_length=16, choices=Adjustment.choices, default=Adjustment.NONE)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "created_at"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.invoice_display_name or self.description or self.get_kind_display()
+
+    @property
+    def total_amount_cents(self) -> int:
+        return self.amount_cents + self.taxes_amount_cents
+
+    def save(self, *args, **kwargs):
+        self._refuse_unless_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_unless_draft()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_unless_draft(self):
+        status = Invoice.objects.filter(pk=self.invoice_id).values_list("status", flat=True).first()
+        if status is not None and status != Invoice.Status.DRAFT:
+            raise InvoiceLocked(f"The invoice is {status}: its fees can no longer change.", code="invoice_not_draft")
+
+
+class FeeTax(models.Model):
+    """A tax applied to one fee: a snapshot of the tax at the time, so later rate changes don't rewrite history."""
+
+    fee = models.ForeignKey(Fee, on_delete=models.CASCADE, related_name="applied_taxes")
+    tax = models.ForeignKey("customers.Tax", null=True, on_delete=models.SET_NULL, related_name="+")
+    tax_code = models.CharField(max_length=64)
+    tax_name = models.CharField(max_length=120)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tax_code"]
+
+
+class InvoiceTax(models.Model):
+    """One line per tax on the invoice: what it was applied to and how much it came to."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="applied_taxes")
+    tax = models.ForeignKey("customers.Tax", null=True, on_delete=models.SET_NULL, related_name="+")
+    tax_code = models.CharField(max_length=64)
+    tax_name = models.CharField(max_length=120)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3)
+    fees_amount_cents = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tax_code"]

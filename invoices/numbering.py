@@ -1,0 +1,69 @@
+"""Invoice numbers, assigned only when an invoice is finalized.
+
+Drafts and closed invoices carry `<prefix>-DRAFT`. A finalized invoice gets
+both counters Lago keeps, from locked rows in `sequences` (gapless, unique
+under concurrency, released by a rollback):
+- per customer:       <prefix>-<customer seq %03d>-<invoice seq %03d>
+- per billing entity: <prefix>-<YYYYMM>-<entity seq %03d>, YYYYMM the finalization month in
+  the billing entity's time zone; the counter never resets.
+The entity's `document_numbering` picks which of the two makes the number.
+"""
+import zoneinfo
+from collections import defaultdict
+from datetime import datetime
+
+from sequences.models import take_next
+
+from .models import Invoice
+
+
+def _customer_key(invoice: Invoice) -> str:
+    return f"invoice:{invoice.billing_entity_id}:customer:{invoice.customer_id}"
+
+
+def _entity_key(invoice: Invoice) -> str:
+    return f"invoice:{invoice.billing_entity_id}"
+
+
+def _numbered(**filters):
+    # Seeds a counter created late (e.g. after switching numbering mode) past what already exists.
+    def count():
+        return Invoice.objects.filter(finalized_at__isnull=False, **filters).count()
+
+    return count
+
+
+def assign_numbers(invoices: list[Invoice], now: datetime) -> None:
+    """Give each invoice its sequence values and number; the caller holds the finalizing transaction.
+
+    Counters are locked in sorted key order so concurrent finalizers cannot deadlock.
+    """
+    by_key: dict[str, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        by_key[_customer_key(invoice)].append(invoice)
+        by_key[_entity_key(invoice)].append(invoice)
+
+    for key in sorted(by_key):
+        group = by_key[key]
+        sample = group[0]
+        if ":customer:" in key:
+            values = take_next(key, len(group), initial=_numbered(billing_entity_id=sample.billing_entity_id, customer_id=sample.customer_id))
+            for invoice, value in zip(group, values):
+                invoice.sequential_id = value
+        else:
+            values = take_next(key, len(group), initial=_numbered(billing_entity_id=sample.billing_entity_id))
+            for invoice, value in zip(group, values):
+                invoice.billing_entity_sequential_id = value
+
+    for invoice in invoices:
+        invoice.number = format_number(invoice, now)
+
+
+def format_number(invoice: Invoice, now: datetime) -> str:
+    entity = invoice.billing_entity
+    prefix = entity.document_number_prefix
+    if entity.document_numbering == entity.DocumentNumbering.PER_BILLING_ENTITY:
+        month = now.astimezone(zoneinfo.ZoneInfo(entity.timezone or "UTC")).strftime("%Y%m")
+        return f"{prefix}-{month}-{invoice.billing_entity_sequential_id:03d}"
+    return f"{prefix}-{invoice.customer.sequential_id:03d}-{invoice.sequential_id:03d}"
+
