@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "sequences",
     "audit",
     "customers",
+    "addons",
     "invoices",
     "webhooks",
 ]

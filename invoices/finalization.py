@@ -21,6 +21,7 @@ from webhooks import outbox
 from . import side_effects
 from .models import Fee, Invoice
 from .numbering import assign_numbers
+from .refresh import refresh_locked
 from .totals import compute_totals, save_computed
 
 FINALIZED = "finalized"
@@ -78,6 +79,8 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     existing = set(locked) if not skip_locked else set(Invoice.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
+    for invoice in drafts:
+        refresh_locked(invoice)  # Lago refreshes a draft from current usage before finalizing it
     fees_by_invoice = _load_fees(drafts)
     finalized, closed, computed = [], [], []
     for invoice in drafts:

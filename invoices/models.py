@@ -102,6 +102,10 @@ class Invoice(models.Model):
     credit_notes_offset_amount_cents = models.BigIntegerField(default=0)
 
     metadata = models.JSONField(default=list, blank=True)
+    # The PDF of a finalized invoice, rendered after commit by a task (never blocks finalization).
+    pdf_file = models.FileField(upload_to="invoices/", blank=True)
+    pdf_generated_at = models.DateTimeField(null=True, blank=True)
+    pdf_error = models.TextField(blank=True, help_text="Why the last PDF render failed; cleared on success.")
     voided_invoice = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="regenerated_invoices",
         help_text="The voided invoice this one was regenerated from.",
@@ -207,6 +211,7 @@ class Fee(models.Model):
     from_datetime = models.DateTimeField(null=True, blank=True)
     to_datetime = models.DateTimeField(null=True, blank=True)
     adjustment = models.CharField(max_length=16, choices=Adjustment.choices, default=Adjustment.NONE)
+    add_on = models.ForeignKey("addons.AddOn", null=True, blank=True, on_delete=models.PROTECT, related_name="fees")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
