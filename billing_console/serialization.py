@@ -1,0 +1,21 @@
+"""Small helpers for Lago-shaped JSON: ISO-8601 datetimes in UTC with Z, dates as YYYY-MM-DD."""
+from datetime import date, datetime, timezone as dt_timezone
+from decimal import Decimal
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def decimal_str(value: Decimal | None) -> str | None:
+    """Lago sends decimals (units, precise amounts) as strings, e.g. "3.0"."""
+    if value is None:
+        return None
+    text = format(Decimal(value).normalize(), "f")
+    return text if "." in text else f"{text}.0"

@@ -1,0 +1,122 @@
+"""Lago's JSON shape of an invoice and its fees (InvoiceResponse / FeeResponse of the API contract).
+
+Used by the REST API and by the runbook's admin JSON endpoint, so both answer the same thing.
+Amounts are JSON integers of minor units; units and precise amounts are strings, as Lago sends them.
+"""
+from billing_console.serialization import decimal_str, iso_date, iso_datetime
+from customers.serializers import serialize_customer
+
+from .models import Fee, Invoice
+
+
+def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
+    """`detailed` adds fees (GET one); list items carry customer, metadata and applied_taxes only."""
+    data = {
+        "lago_id": str(invoice.pk),
+        "billing_entity_code": invoice.billing_entity.code,
+        "sequential_id": invoice.sequential_id,
+        "number": invoice.number,
+        "issuing_date": iso_date(invoice.issuing_date),
+        "payment_due_date": iso_date(invoice.payment_due_date),
+        "net_payment_term": invoice.net_payment_term,
+        "invoice_type": invoice.invoice_type,
+        "status": invoice.status,
+        "payment_status": invoice.payment_status,
+        "payment_overdue": invoice.payment_overdue,
+        "payment_dispute_lost_at": None,
+        "currency": invoice.currency,
+        "fees_amount_cents": invoice.fees_amount_cents,
+        "progressive_billing_credit_amount_cents": invoice.progressive_billing_credit_amount_cents,
+        "coupons_amount_cents": invoice.coupons_amount_cents,
+        "sub_total_excluding_taxes_amount_cents": invoice.sub_total_excluding_taxes_amount_cents,
+        "taxes_amount_cents": invoice.taxes_amount_cents,
+        "sub_total_including_taxes_amount_cents": invoice.sub_total_including_taxes_amount_cents,
+        "credit_notes_amount_cents": invoice.credit_notes_amount_cents,
+        "prepaid_credit_amount_cents": invoice.prepaid_credit_amount_cents,
+        "total_amount_cents": invoice.total_amount_cents,
+        "total_paid_amount_cents": invoice.total_paid_amount_cents,
+        "total_due_amount_cents": invoice.total_due_amount_cents,
+        "version_number": 4,
+        "self_billed": False,
+        "file_url": invoice.pdf_file.url if invoice.pdf_file else None,
+        "voided_invoice_id": str(invoice.voided_invoice_id) if invoice.voided_invoice_id else None,
+        "created_at": iso_datetime(invoice.created_at),
+        "updated_at": iso_datetime(invoice.updated_at),
+        "finalized_at": iso_datetime(invoice.finalized_at),
+        "voided_at": iso_datetime(invoice.voided_at),
+        "customer": serialize_customer(invoice.customer),
+        "metadata": invoice.metadata or [],
+        "applied_taxes": [
+            {
+                "lago_id": str(line.pk),
+                "lago_invoice_id": str(invoice.pk),
+                "lago_tax_id": str(line.tax_id) if line.tax_id else None,
+                "tax_name": line.tax_name,
+                "tax_code": line.tax_code,
+                "tax_rate": float(line.tax_rate),
+                "tax_description": None,
+                "amount_cents": line.amount_cents,
+                "amount_currency": invoice.currency,
+                "fees_amount_cents": line.fees_amount_cents,
+                "created_at": iso_datetime(invoice.created_at),
+            }
+            for line in invoice.applied_taxes.all()
+        ],
+    }
+    if detailed:
+        data["fees"] = [serialize_fee(fee, invoice) for fee in invoice.fees.all()]
+        data["credits"] = []
+        data["subscriptions"] = []
+        data["billing_periods"] = []
+    return data
+
+
+def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
+    invoice = invoice or fee.invoice
+    add_on = fee.add_on
+    item_code = add_on.code if add_on else fee.kind
+    return {
+        "lago_id": str(fee.pk),
+        "lago_charge_id": None,
+        "lago_invoice_id": str(invoice.pk),
+        "lago_subscription_id": None,
+        "external_subscription_id": None,
+        "item": {
+            "type": fee.kind,
+            "code": item_code,
+            "name": add_on.name if add_on else fee.get_kind_display(),
+            "invoice_display_name": fee.display_name,
+            "lago_item_id": str(add_on.pk) if add_on else None,
+            "item_type": "AddOn" if add_on else fee.kind.title(),
+        },
+        "amount_cents": fee.amount_cents,
+        "precise_amount": decimal_str(fee.precise_amount_cents),
+        "amount_currency": invoice.currency,
+        "taxes_amount_cents": fee.taxes_amount_cents,
+        "taxes_rate": float(fee.taxes_rate),
+        "total_amount_cents": fee.total_amount_cents,
+        "total_amount_currency": invoice.currency,
+        "units": decimal_str(fee.units),
+        "unit_amount_cents": fee.unit_amount_cents,
+        "precise_unit_amount": decimal_str(fee.precise_unit_amount),
+        "description": fee.description or None,
+        "invoice_display_name": fee.invoice_display_name or None,
+        "from_date": iso_datetime(fee.from_datetime),
+        "to_date": iso_datetime(fee.to_datetime),
+        "payment_status": invoice.payment_status,
+        "adjustment": fee.adjustment,
+        "created_at": iso_datetime(fee.created_at),
+        "applied_taxes": [
+            {
+                "lago_id": str(t.pk),
+                "lago_fee_id": str(fee.pk),
+                "lago_tax_id": str(t.tax_id) if t.tax_id else None,
+                "tax_name": t.tax_name,
+                "tax_code": t.tax_code,
+                "tax_rate": float(t.tax_rate),
+                "amount_cents": t.amount_cents,
+                "amount_currency": invoice.currency,
+            }
+            for t in fee.applied_taxes.all()
+        ],
+    }
