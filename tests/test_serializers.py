@@ -24,6 +24,6 @@ def test_finalized_invoice_parses_with_the_lago_client_model():
     assert parsed.lago_id == str(invoice.pk)
     assert parsed.total_amount_cents == 2400
     assert parsed.total_due_amount_cents == 2400
-    assert parsed.fees[0].units == "2.0"
-    assert parsed.applied_taxes[0].amount_cents == 400
+    assert parsed.fees.__root__[0].units == "2.0"
+    assert parsed.applied_taxes.__root__[0].amount_cents == 400
     assert parsed.customer.external_id == invoice.customer.external_id
