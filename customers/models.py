@@ -34,7 +34,7 @@ class Tax(models.Model):
         verbose_name_plural = "taxes"
 
     def __str__(self):
-        return f"{self.name} ({self.rate.normalize()} %)"
+        return f"{self.name} ({format(self.rate.normalize(), 'f')} %)"
 
 
 class BillingEntity(models.Model):
