@@ -99,7 +99,7 @@ class FeeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.currency = currency
         exponent = currency_exponent(currency)
-        if self.instance.pk:
+        if not self.instance._state.adding:  # (a new Fee already has its uuid pk)
             self.fields["unit_price"].disabled = True
             self.fields["unit_price"].initial = self._major(self.instance.unit_amount_cents, exponent)
             self.fields["amount"].initial = self._major(self.instance.amount_cents, exponent)
@@ -127,7 +127,7 @@ class FeeForm(forms.ModelForm):
         # Dry-run the edit on a copy, with the very rule fee_edits applies, so a refusal becomes a form error.
         probe = Fee(units=self.instance.units, unit_amount_cents=self.instance.unit_amount_cents,
                     precise_unit_amount=self.instance.precise_unit_amount, amount_cents=self.instance.amount_cents)
-        if not self.instance.pk:
+        if self.instance._state.adding:
             probe.unit_amount_cents = data["unit_amount_cents"]
             probe.precise_unit_amount = data["unit_amount_cents"]
         adjustment, units, amount_cents = self.edit_arguments()
@@ -141,12 +141,12 @@ class FeeForm(forms.ModelForm):
         """(adjustment, units, amount_cents) for fee_edits: figures only when the operator changed them."""
         data = self.cleaned_data
         adjustment = data.get("adjustment")
-        figures_changed = not self.instance.pk or {"adjustment", "units", "amount"} & set(self.changed_data)
+        figures_changed = self.instance._state.adding or {"adjustment", "units", "amount"} & set(self.changed_data)
         if not figures_changed:
             return None, None, None
         units = data.get("units")
         amount_cents = data.get("amount_cents")
-        if adjustment == Fee.Adjustment.TOTAL_AMOUNT and self.instance.pk and "units" not in self.changed_data:
+        if adjustment == Fee.Adjustment.TOTAL_AMOUNT and not self.instance._state.adding and "units" not in self.changed_data:
             units = None
         if adjustment == Fee.Adjustment.TOTAL_UNITS:
             amount_cents = None
@@ -188,7 +188,7 @@ class FeeInline(admin.TabularInline):
 
     @admin.display(description="taxes")
     def taxes(self, fee):
-        return format_amount(fee.taxes_amount_cents, fee.invoice.currency) if fee.pk else "-"
+        return "-" if fee._state.adding else format_amount(fee.taxes_amount_cents, fee.invoice.currency)
 
     @admin.display(description="unit price")
     def unit_price_display(self, fee):
@@ -366,18 +366,18 @@ class InvoiceAdmin(admin.ModelAdmin):
         created, changed, deleted = [], [], []
         try:
             for fee_form in formset.forms:
-                fee = fee_form.instance
-                if fee.pk and formset._should_delete_form(fee_form):
+                fee, existing = fee_form.instance, not fee_form.instance._state.adding
+                if existing and formset._should_delete_form(fee_form):
                     fee_edits.remove_fee(fee.pk, actor)
                     deleted.append(fee)
-                elif fee.pk and fee_form.has_changed():
+                elif existing and fee_form.has_changed():
                     adjustment, units, amount_cents = fee_form.edit_arguments()
                     name = fee_form.cleaned_data.get("invoice_display_name")
                     changed.append((fee_edits.update_fee(
                         fee.pk, actor, adjustment=adjustment, units=units, amount_cents=amount_cents,
                         invoice_display_name=name if "invoice_display_name" in fee_form.changed_data else None,
                     ), fee_form.changed_data))
-                elif not fee.pk and fee_form.has_changed() and not formset._should_delete_form(fee_form):
+                elif not existing and fee_form.has_changed() and not formset._should_delete_form(fee_form):
                     adjustment, units, amount_cents = fee_form.edit_arguments()
                     created.append(fee_edits.add_fee(
                         invoice.pk, actor, invoice_display_name=fee_form.cleaned_data.get("invoice_display_name", ""),
