@@ -7,7 +7,8 @@ def create_groups(apps, schema_editor):
     # Permissions are normally created after all migrations (post_migrate); make them exist now.
     for app_config in apps.get_app_configs():
         # create_permissions skips app configs without a models module, which historical ones lack.
-        previous, app_config.models_module = app_config.models_module, app_config.models_module or True
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = previous
 
