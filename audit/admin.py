@@ -25,7 +25,8 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "actor_label", "action", "invoice_link", "source"]
     list_display_links = ["created_at"]
     list_filter = ["action", "source", "actor_label", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
-    search_fields = ["invoice_number"]
+    # Entries written while the invoice was a draft carry its draft number: search the invoice's own number too.
+    search_fields = ["invoice_number", "invoice__number"]
     date_hierarchy = "created_at"
     fields = ["created_at", "actor_label", "user", "api_key_name", "source", "action", "invoice_link",
               "object_type", "object_id", "before_pretty", "after_pretty"]
