@@ -22,7 +22,7 @@ class _Echo:
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "action", "invoice_link", "source"]
+    list_display = ["created_at", "actor", "action", "invoice_link", "source"]
     list_display_links = ["created_at"]
     list_filter = ["action", "source", "actor_label", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
     # Entries written while the invoice was a draft carry its draft number: search the invoice's own number too.
@@ -46,6 +46,10 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm("audit.export_auditlogentry")
+
+    @admin.display(description="actor", ordering="actor_label")
+    def actor(self, entry):
+        return entry.actor_label
 
     @admin.display(description="invoice", ordering="invoice_number")
     def invoice_link(self, entry):

@@ -6,6 +6,7 @@ admin, the JSON endpoint, the API and the worker share one rule each, and each
 change is recomputed and audited in its own transaction.
 """
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable
 
 from django import forms
@@ -103,7 +104,7 @@ class FeeForm(forms.ModelForm):
             self.fields["unit_price"].disabled = True
             self.fields["unit_price"].initial = self._major(self.instance.unit_amount_cents, exponent)
             self.fields["amount"].initial = self._major(self.instance.amount_cents, exponent)
-            self.fields["units"].initial = self.instance.units.normalize()
+            self.initial["units"] = Decimal(_plain(self.instance.units))
         self.fields["units"].widget.attrs["size"] = 8
         self.fields["units"].widget.attrs["style"] = "width:7em"
         for name in ("unit_price", "amount"):
@@ -111,8 +112,6 @@ class FeeForm(forms.ModelForm):
 
     @staticmethod
     def _major(cents, exponent):
-        from decimal import Decimal
-
         return Decimal(int(cents)).scaleb(-exponent)
 
     def clean(self):
@@ -153,6 +152,12 @@ class FeeForm(forms.ModelForm):
         return adjustment, units, amount_cents
 
 
+def _plain(number) -> str:
+    """A Decimal without trailing zeros or exponent: 20.000 -> '20', 2.50 -> '2.5'."""
+    text = f"{number.normalize():f}"
+    return text
+
+
 def _form_error(error: ValidationError) -> ValidationError:
     """fee_edits speaks of amount_cents; the form's field is amount."""
     if hasattr(error, "error_dict"):
@@ -166,7 +171,7 @@ class FeeInline(admin.TabularInline):
     extra = 0
     editable_fields = ["invoice_display_name", "kind", "adjustment", "units", "unit_price", "amount", "taxes"]
     readonly_editable = ["kind", "taxes"]
-    display_fields = ["invoice_display_name", "kind", "adjustment", "units", "unit_price_display", "amount_display", "taxes", "total_display"]
+    display_fields = ["invoice_display_name", "kind", "adjustment", "units_display", "unit_price_display", "amount_display", "taxes", "total_display"]
 
     def fees_editable(self, request, invoice) -> bool:
         return invoice is not None and invoice.is_draft and request.user.has_perm("invoices.change_fee")
@@ -189,6 +194,10 @@ class FeeInline(admin.TabularInline):
     @admin.display(description="taxes")
     def taxes(self, fee):
         return "-" if fee._state.adding else format_amount(fee.taxes_amount_cents, fee.invoice.currency)
+
+    @admin.display(description="units")
+    def units_display(self, fee):
+        return _plain(fee.units)
 
     @admin.display(description="unit price")
     def unit_price_display(self, fee):
@@ -272,7 +281,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def customer_column(self, invoice):
         return invoice.customer.name or invoice.customer.external_id
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description="UI status", ordering="status")
     def ui_status_badge(self, invoice):
         return status_badge(invoice.ui_status)
 
@@ -313,7 +322,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             return "-"
         return format_html_join(
             "", "<div>{} ({} %) on {}: {}</div>",
-            ((line.tax_name, line.tax_rate.normalize(), format_amount(line.fees_amount_cents, invoice.currency),
+            ((line.tax_name, _plain(line.tax_rate), format_amount(line.fees_amount_cents, invoice.currency),
               format_amount(line.amount_cents, invoice.currency)) for line in lines),
         )
 
@@ -433,7 +442,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             "badge": status_badge(invoice.ui_status),
             "period": self.billing_period(invoice),
             "fees": [
-                {"name": fee.display_name, "units": fee.units.normalize(), "amount": format_amount(fee.amount_cents, invoice.currency),
+                {"name": fee.display_name, "units": _plain(fee.units), "amount": format_amount(fee.amount_cents, invoice.currency),
                  "taxes": format_amount(fee.taxes_amount_cents, invoice.currency)}
                 for fee in invoice.fees.all()
             ],

@@ -121,12 +121,14 @@ def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
 
         # Oldest periods first, so invoice numbers grow with time.
         for periods_ago in (3, 2, 1):
-            period_from = anchor - timedelta(days=PERIOD_DAYS * periods_ago)
-            period_to = period_from + timedelta(days=PERIOD_DAYS) - timedelta(seconds=1)
-            finalize_at = min(period_to + timedelta(days=2, hours=9), now)
+            finalize_at = min(anchor - timedelta(days=PERIOD_DAYS * (periods_ago - 1) - 2, hours=-9), now)
             to_finalize, paid, overdue = [], [], []
             for index, customer in enumerate(customers):
                 plan = plan_for(index, periods_ago)
+                # Billing periods run from midnight to midnight in the customer's time zone.
+                local_anchor = datetime.combine(now.astimezone(customer.tzinfo).date(), time.min, tzinfo=customer.tzinfo)
+                period_from = local_anchor - timedelta(days=PERIOD_DAYS * periods_ago)
+                period_to = period_from + timedelta(days=PERIOD_DAYS) - timedelta(seconds=1)
                 invoice = _draft(customer, period_from, period_to, rng, empty=plan.empty)
                 if plan.outcome == "draft":
                     continue

@@ -192,3 +192,12 @@ def test_auditor_sees_a_draft_read_only(auditor_client):
     page = auditor_client.get(change_url(invoice))
     assert page.status_code == 200 and page.context["has_change_permission"] is False
     assert 'name="fees-0-units"' not in page.content.decode()
+
+
+def test_saving_an_untouched_draft_writes_nothing(operator_client):
+    invoice = f.invoice(fees=[(3, 333), (1.5, 1000)])
+    before = list(invoice.fees.values_list("units", "amount_cents", "adjustment"))
+    response = operator_client.post(change_url(invoice), change_form_data(operator_client.get(change_url(invoice))))
+    assert response.status_code == 302
+    assert list(invoice.fees.values_list("units", "amount_cents", "adjustment")) == before
+    assert not AuditLogEntry.objects.exists()
