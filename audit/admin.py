@@ -34,6 +34,9 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     actions = None
     list_per_page = 100
 
+    class Media:
+        css = {"all": ["console/admin.css"]}
+
     # Append-only: nobody adds, changes or deletes entries here, superusers included.
     def has_add_permission(self, request):
         return False

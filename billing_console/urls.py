@@ -5,6 +5,10 @@ from django.views.generic import RedirectView
 
 from invoices import admin_api
 
+admin.site.site_header = "Billing console"
+admin.site.site_title = "Billing console"
+admin.site.index_title = "Invoices, customers and the audit log"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

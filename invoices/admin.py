@@ -250,6 +250,9 @@ class InvoiceAdmin(admin.ModelAdmin):
                                "grand_total", "total_due"]}),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+
+    class Media:
+        css = {"all": ["console/admin.css"]}
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft),
