@@ -42,14 +42,20 @@ def status_badge(ui_status: str):
 class ObjectTool:
     """A button in the invoice page's object tools: adding one is one line in `InvoiceAdmin.object_tools`.
 
-    `url_name` is an admin URL name reversed with the invoice's pk; the button shows
-    when the user has `permission` (if any) and `condition(invoice)` holds.
+    `url_name` is a URL name reversed with the invoice's pk ("admin:" is implied unless it has a
+    namespace); the button shows when the user has `permission` (if any) and `condition(invoice)` holds.
+    A `post` tool is a small form (with the CSRF token) for actions that change something at once;
+    consequential ones should rather link (GET) to a confirmation page, as "Finalize invoice" does.
     """
 
     label: str
     url_name: str
     permission: str | None = None
     condition: Callable[[Invoice], bool] = lambda invoice: True
+    post: bool = False
+
+    def url(self, invoice) -> str:
+        return reverse(self.url_name if ":" in self.url_name else f"admin:{self.url_name}", args=[invoice.pk])
 
 
 # --- list filters ---------------------------------------------------------------------------
@@ -355,7 +361,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def object_tools_for(self, request, invoice):
         return [
-            {"label": tool.label, "url": reverse(f"admin:{tool.url_name}", args=[invoice.pk])}
+            {"label": tool.label, "url": tool.url(invoice), "post": tool.post}
             for tool in self.object_tools
             if (tool.permission is None or request.user.has_perm(tool.permission)) and tool.condition(invoice)
         ]

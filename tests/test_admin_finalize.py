@@ -164,3 +164,20 @@ def test_the_data_migration_creates_both_groups():
     migration.create_groups(apps, None)
     assert Group.objects.get(name="Auditors").permissions.filter(codename="export_auditlogentry").exists()
     assert {"Billing operators", "Auditors"} <= set(Group.objects.values_list("name", flat=True))
+
+
+def test_another_button_is_one_line_in_object_tools(operator_client, monkeypatch):
+    """How the Refresh / Download PDF / Void buttons of later features plug in."""
+    from invoices.admin import InvoiceAdmin, ObjectTool
+
+    monkeypatch.setattr(InvoiceAdmin, "object_tools", InvoiceAdmin.object_tools + [
+        ObjectTool("History again", "invoices_invoice_history", post=True),
+        ObjectTool("Only for finalized", "invoices_invoice_history", condition=lambda invoice: not invoice.is_draft),
+        ObjectTool("Needs a permission", "invoices_invoice_history", permission="invoices.delete_invoice"),
+    ])
+    invoice = f.invoice(fees=[(1, 1000)])
+    content = operator_client.get(change_url(invoice)).content.decode()
+    history = reverse("admin:invoices_invoice_history", args=[invoice.pk])
+    assert f'<form method="post" action="{history}" class="invoice-tool-form">' in content
+    assert "Finalize invoice" in content and "History again" in content
+    assert "Only for finalized" not in content and "Needs a permission" not in content
