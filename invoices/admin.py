@@ -124,23 +124,27 @@ class FeeForm(forms.ModelForm):
         data = super().clean()
         if self.errors or data.get("DELETE"):
             return data
-        try:
-            data["amount_cents"] = major_to_cents(data["amount"], self.currency) if data.get("amount") is not None else None
-            data["unit_amount_cents"] = major_to_cents(data["unit_price"], self.currency) if data.get("unit_price") is not None else 0
-        except ValidationError as error:
-            raise ValidationError({"amount" if data.get("amount") is not None else "unit_price": error.messages})
-        # Dry-run the edit on a copy, with the very rule fee_edits applies, so a refusal becomes a form error.
-        probe = Fee(units=self.instance.units, unit_amount_cents=self.instance.unit_amount_cents,
-                    precise_unit_amount=self.instance.precise_unit_amount, amount_cents=self.instance.amount_cents)
+        data["amount_cents"] = self._cents("amount")
+        data["unit_amount_cents"] = self._cents("unit_price") or 0
         if self.instance._state.adding:
-            probe.unit_amount_cents = data["unit_amount_cents"]
-            probe.precise_unit_amount = data["unit_amount_cents"]
-        adjustment, units, amount_cents = self.edit_arguments()
+            fee = Fee(unit_amount_cents=data["unit_amount_cents"], precise_unit_amount=data["unit_amount_cents"])
+        else:
+            fee = self.instance
         try:
-            fee_edits._apply_adjustment(probe, adjustment, units, amount_cents)
+            fee_edits.validate_adjustment(fee, *self.edit_arguments())
         except ValidationError as error:
             raise _form_error(error)
         return data
+
+    def _cents(self, field):
+        """A major-unit amount in minor units of the invoice's currency (refusing extra decimals)."""
+        value = self.cleaned_data.get(field)
+        if value is None:
+            return None
+        try:
+            return major_to_cents(value, self.currency)
+        except ValidationError as error:
+            raise ValidationError({field: error.messages})
 
     def edit_arguments(self):
         """(adjustment, units, amount_cents) for fee_edits: figures only when the operator changed them."""
@@ -160,8 +164,7 @@ class FeeForm(forms.ModelForm):
 
 def _plain(number) -> str:
     """A Decimal without trailing zeros or exponent: 20.000 -> '20', 2.50 -> '2.5'."""
-    text = f"{number.normalize():f}"
-    return text
+    return f"{number.normalize():f}"
 
 
 def _form_error(error: ValidationError) -> ValidationError:
