@@ -259,13 +259,13 @@ class InvoiceAdmin(admin.ModelAdmin):
                                "grand_total", "total_due"]}),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
-
-    class Media:
-        css = {"all": ["console/admin.css"]}
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft),
     ]
+
+    class Media:
+        css = {"all": ["console/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer__billing_entity", "billing_entity")
@@ -375,6 +375,17 @@ class InvoiceAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving: the invoice itself has nothing editable; fees go through fee_edits --------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # An operator's form of a draft that was finalized meanwhile (by a colleague or the worker)
+        # gets a clear message instead of a bare 403; nothing is saved either way.
+        if request.method == "POST" and object_id and self.has_change_permission(request):
+            invoice = self.get_object(request, unquote(object_id))
+            if invoice is not None and not invoice.is_draft:
+                self.message_user(request, f"Invoice {invoice.number} is {invoice.status} now: its fees can no longer "
+                                           "change and nothing was saved.", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         """Nothing on the invoice is edited by hand: totals follow from the fees."""

@@ -183,8 +183,20 @@ def test_finalized_invoice_page_is_read_only(operator_client):
     assert 'name="_save"' not in content and 'name="fees-0-units"' not in content
     assert 'class="ui-status ui-status-finalized"' in content
     assert not page.context["inline_admin_formsets"][0].has_change_permission
-    # Posting anyway is refused, and nothing changes.
-    assert operator_client.post(change_url(invoice), {"fees-TOTAL_FORMS": "0"}).status_code == 403
+
+
+def test_a_form_of_a_draft_finalized_meanwhile_saves_nothing(operator_client):
+    invoice = f.invoice(fees=[(1, 1000)])
+    data = change_form_data(operator_client.get(change_url(invoice)))
+    finalize_invoice(invoice.pk, Actor.system())  # the worker was quicker
+    data.update({"fees-0-adjustment": "total_units", "fees-0-units": "5"})
+
+    response = operator_client.post(change_url(invoice), data, follow=True)
+
+    invoice.refresh_from_db()
+    assert messages_of(response) == [f"Invoice {invoice.number} is finalized now: its fees can no longer change and nothing was saved."]
+    assert invoice.fees.get().units == 1 and invoice.fees_amount_cents == 1000
+    assert not AuditLogEntry.objects.filter(action="fee.updated").exists()
 
 
 def test_auditor_sees_a_draft_read_only(auditor_client):
@@ -192,6 +204,11 @@ def test_auditor_sees_a_draft_read_only(auditor_client):
     page = auditor_client.get(change_url(invoice))
     assert page.status_code == 200 and page.context["has_change_permission"] is False
     assert 'name="fees-0-units"' not in page.content.decode()
+    data = change_form_data(page)
+    data.update({"fees-TOTAL_FORMS": "1", "fees-INITIAL_FORMS": "1", "fees-0-id": str(invoice.fees.get().pk),
+                 "fees-0-adjustment": "total_units", "fees-0-units": "5"})
+    assert auditor_client.post(change_url(invoice), data).status_code == 403
+    assert invoice.fees.get().units == 1
 
 
 def test_saving_an_untouched_draft_writes_nothing(operator_client):
