@@ -20,11 +20,19 @@ class _Echo:
         return value
 
 
+class ActorFilter(admin.AllValuesFieldListFilter):
+    """Who acted, as shown: a username, "system" or "api key: NAME"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "actor"
+
+
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "invoice_link", "source"]
     list_display_links = ["created_at"]
-    list_filter = ["action", "source", "actor_label", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_filter = ["action", "source", ("actor_label", ActorFilter), ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
     # Entries written while the invoice was a draft carry its draft number: search the invoice's own number too.
     search_fields = ["invoice_number", "invoice__number"]
     date_hierarchy = "created_at"
