@@ -182,6 +182,9 @@ class FeeInline(admin.TabularInline):
     readonly_editable = ["kind", "taxes"]
     display_fields = ["invoice_display_name", "kind", "adjustment", "units_display", "unit_price_display", "amount_display", "taxes", "total_display"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")  # amounts are shown in its currency
+
     def fees_editable(self, request, invoice) -> bool:
         return invoice is not None and invoice.is_draft and request.user.has_perm("invoices.change_fee")
 

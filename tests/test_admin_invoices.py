@@ -218,3 +218,15 @@ def test_saving_an_untouched_draft_writes_nothing(operator_client):
     assert response.status_code == 302
     assert list(invoice.fees.values_list("units", "amount_cents", "adjustment")) == before
     assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize("finalized", [False, True])
+def test_invoice_page_queries_do_not_grow_with_the_fees(operator_client, django_assert_max_num_queries, finalized):
+    few = f.invoice(fees=[(1, 100)] * 2, taxes=[f.tax()])
+    many = f.invoice(fees=[(1, 100)] * 12, taxes=[f.tax()])
+    for invoice in (few, many) if finalized else ():
+        finalize_invoice(invoice.pk, Actor.system())
+    with CaptureQueriesContext(connection) as baseline:
+        operator_client.get(change_url(few))
+    with django_assert_max_num_queries(len(baseline)):
+        operator_client.get(change_url(many))
