@@ -53,6 +53,7 @@ def test_401_json_when_not_signed_in_and_no_redirect():
     invoice = f.invoice(fees=[(1, 1000)])
     response = post(api_client(), url(invoice.pk))
     assert response.status_code == 401
+    assert Client(enforce_csrf_checks=True).post(url(invoice.pk)).status_code == 401  # expired session, no CSRF cookie
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"error": "Unauthorized"}
     invoice.refresh_from_db()
@@ -100,6 +101,9 @@ def test_403_without_a_csrf_token_and_the_draft_stays_a_draft(operator):
     client = api_client(operator)
     response = client.post(url(invoice.pk))
     assert response.status_code == 403
+    assert response.json()["error"].startswith("CSRF verification failed: ")
+    response = client.post(url(invoice.pk), HTTP_X_CSRFTOKEN="x" * 32)
+    assert response.status_code == 403 and response.json()["error"].startswith("CSRF verification failed: ")
     invoice.refresh_from_db()
     assert invoice.status == "draft"
 
