@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "addons",
     "invoices",
     "webhooks",
+    "accounts",
 ]
 
 MIDDLEWARE = [

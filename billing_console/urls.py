@@ -1,9 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
+
+from invoices import admin_api
+
+admin.site.site_header = "Billing console"
+admin.site.site_title = "Billing console"
+admin.site.index_title = "Invoices, customers and the audit log"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # [^/]* also matches an empty id (/api/admin/invoice//finalize), which the view answers with 400.
+    re_path(r"^api/admin/invoice/(?P<invoice_id>[^/]*)/finalize/?$", admin_api.finalize_invoice_view, name="admin_api_finalize_invoice"),
 ]

@@ -4,6 +4,7 @@ Each edit locks the invoice, refuses anything but a draft, recomputes the
 draft's totals and writes an audit entry with the fee's before/after values,
 all in one transaction.
 """
+import copy
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -102,6 +103,12 @@ def recompute_draft(invoice: Invoice) -> None:
 def price_units(fee: Fee, units: Decimal) -> int:
     """The amount of `units` of this fee: units x unit price, rounded half away from zero."""
     return round_cents(units * fee.precise_unit_amount) if fee.precise_unit_amount else round_cents(units * fee.unit_amount_cents)
+
+
+def validate_adjustment(fee: Fee, adjustment, units=None, amount_cents=None) -> None:
+    """Raise the ValidationError update_fee / add_fee would raise for these values, changing nothing
+    (the admin's fee form validates with it, so a refusal is a form error rather than a failed save)."""
+    _apply_adjustment(copy.copy(fee), adjustment, units, amount_cents)
 
 
 def _apply_adjustment(fee: Fee, adjustment, units, amount_cents) -> None:

@@ -34,6 +34,18 @@ class InvoiceQuerySet(models.QuerySet):
     def finalized(self):
         return self.filter(status=Invoice.Status.FINALIZED)
 
+    def with_ui_status(self, ui_status: str):
+        """The invoices `derive_invoice_ui_status` shows as `ui_status`: the same rule, as SQL."""
+        finalized = Q(status=Invoice.Status.FINALIZED)
+        paid = Q(payment_status=Invoice.PaymentStatus.SUCCEEDED)
+        conditions = {
+            "paid": finalized & paid,
+            "overdue": finalized & ~paid & Q(payment_overdue=True),
+            "payment_failed": finalized & Q(payment_status=Invoice.PaymentStatus.FAILED, payment_overdue=False),
+            "finalized": finalized & ~paid & ~Q(payment_status=Invoice.PaymentStatus.FAILED) & Q(payment_overdue=False),
+        }
+        return self.filter(conditions.get(ui_status, Q(status=ui_status)))
+
 
 class Invoice(models.Model):
     class Status(models.TextChoices):

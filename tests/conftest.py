@@ -1,5 +1,10 @@
+import os
+
 import pytest
 from django.conf import settings
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -16,3 +21,64 @@ def actor():
     from audit.actors import Actor
 
     return Actor.system(source="command")
+
+
+# --- personas: the console's roles (accounts/roles.py) ------------------------------------------
+
+
+@pytest.fixture
+def roles(db):
+    """The groups of the data migration; re-synced because transactional tests flush them away."""
+    from accounts.roles import ensure_groups
+
+    return ensure_groups()
+
+
+def _persona(django_user_model, username, group=None, **flags):
+    user = django_user_model.objects.create_user(username=username, password=f"{username}-pass", is_staff=True, **flags)
+    if group is not None:
+        user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def operator(roles, django_user_model):
+    """A billing operator: reviews drafts, edits their fees, finalizes."""
+    from accounts.roles import BILLING_OPERATORS
+
+    return _persona(django_user_model, "olivia-operator", roles[BILLING_OPERATORS])
+
+
+@pytest.fixture
+def auditor(roles, django_user_model):
+    """An auditor: reads invoices and the audit log, exports it, changes nothing."""
+    from accounts.roles import AUDITORS
+
+    return _persona(django_user_model, "arthur-auditor", roles[AUDITORS])
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    """Staff who may sign in to the admin but has no billing permission at all."""
+    return _persona(django_user_model, "oscar-outsider")
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def auditor_client(client, auditor):
+    client.force_login(auditor)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }

@@ -1,0 +1,184 @@
+"""Demo data for the console (`python manage.py seed_demo`): one billing entity, 20 customers in
+several currencies and time zones, and 60 invoices that are drafts (some empty), finalized, paid,
+overdue or closed.
+
+Invoices are created as drafts with fees and finalized through `finalize_invoices`, like real ones;
+nothing here writes `status`. Running it again changes nothing: the billing entity's code marks a
+seeded database.
+"""
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone as dt_timezone
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actors import Actor
+from billing_console.money import major_to_cents, round_cents
+from customers.models import BillingEntity, Customer, Tax
+
+from .fee_edits import attach_taxes, recompute_draft
+from .finalization import finalize_invoices
+from .models import Fee, Invoice
+
+ENTITY_CODE = "demo-nimbus"
+PERIOD_DAYS = 30
+
+TAXES = [
+    ("vat-fr-20", "TVA France", "20"),
+    ("vat-de-19", "MwSt Deutschland", "19"),
+    ("ct-jp-10", "Japan consumption tax", "10"),
+    ("sales-ny-8875", "New York sales tax", "8.875"),
+    ("vat-gcc-5", "GCC VAT", "5"),
+    ("vat-uk-20", "UK VAT", "20"),
+]
+
+# external_id, name, currency, time zone, country, tax code, empty-invoice policy, grace-period override
+CUSTOMERS = [
+    ("acme-us", "Acme Corporation", "USD", "America/New_York", "US", "sales-ny-8875", "inherit", None),
+    ("globex", "Globex Inc.", "USD", "America/Los_Angeles", "US", None, "inherit", None),
+    ("initech", "Initech", "USD", "America/Chicago", "US", "sales-ny-8875", "finalize", None),
+    ("umbrella", "Umbrella Health", "USD", "America/Denver", "US", None, "skip", None),
+    ("hooli", "Hooli", "USD", "America/Los_Angeles", "US", "sales-ny-8875", "inherit", 5),
+    ("soylent", "Soylent SAS", "EUR", "Europe/Paris", "FR", "vat-fr-20", "inherit", None),
+    ("zalando-labs", "Spree Labs GmbH", "EUR", "Europe/Berlin", "DE", "vat-de-19", "inherit", None),
+    ("lumiere", "Lumière Studio", "EUR", "Europe/Paris", "FR", "vat-fr-20", "skip", None),
+    ("nordwind", "Nordwind AG", "EUR", "Europe/Berlin", "DE", "vat-de-19", "inherit", 7),
+    ("tapas-tech", "Tapas Tech SL", "EUR", "Europe/Madrid", "ES", "vat-fr-20", "inherit", None),
+    ("sakura", "Sakura Robotics KK", "JPY", "Asia/Tokyo", "JP", "ct-jp-10", "inherit", None),
+    ("kyoto-games", "Kyoto Games", "JPY", "Asia/Tokyo", "JP", "ct-jp-10", "finalize", None),
+    ("osaka-logistics", "Osaka Logistics", "JPY", "Asia/Tokyo", "JP", "ct-jp-10", "inherit", None),
+    ("gulf-trading", "Gulf Trading Co.", "KWD", "Asia/Kuwait", "KW", "vat-gcc-5", "inherit", None),
+    ("kuwait-data", "Kuwait Data Centre", "KWD", "Asia/Kuwait", "KW", "vat-gcc-5", "skip", None),
+    ("thames", "Thames Analytics Ltd", "GBP", "Europe/London", "GB", "vat-uk-20", "inherit", None),
+    ("highland", "Highland Cloud Ltd", "GBP", "Europe/London", "GB", "vat-uk-20", "inherit", None),
+    ("maple", "Maple Leaf Software", "CAD", "America/Toronto", "CA", None, "inherit", None),
+    ("kangaroo", "Kangaroo Payments", "AUD", "Australia/Sydney", "AU", None, "inherit", None),
+    ("fjord", "Fjord Systems AS", "EUR", "Europe/Oslo", "NO", None, "inherit", None),
+]
+
+# Price list in major units: (plan fee, price of 1,000 API calls, price per seat).
+PRICES = {
+    "USD": ("49.00", "0.40", "12.00"), "EUR": ("45.00", "0.35", "11.00"), "GBP": ("39.00", "0.30", "9.50"),
+    "CAD": ("65.00", "0.55", "16.00"), "AUD": ("72.00", "0.60", "18.00"), "JPY": ("6900", "55", "1700"),
+    "KWD": ("15.000", "0.125", "3.750"),
+}
+
+
+@dataclass
+class Plan:
+    """What one invoice becomes: draft (empty or not), finalized, paid, overdue."""
+
+    outcome: str  # draft | finalized | paid | overdue
+    empty: bool = False
+
+
+def plan_for(customer_index: int, periods_ago: int) -> Plan:
+    """A fixed mix: the latest period is mostly drafts, older ones finalized, paid or overdue."""
+    if periods_ago == 1:
+        if customer_index < 14:
+            return Plan("draft", empty=customer_index in (3, 7, 12))
+        return Plan("finalized")
+    if periods_ago == 2:
+        return Plan({0: "paid", 1: "overdue", 2: "paid", 3: "finalized"}[customer_index % 4])
+    # Three periods ago: nearly all paid; a few overdue; two empty invoices (one closed by the skip policy).
+    if customer_index in (3, 11):
+        return Plan("finalized", empty=True)
+    return Plan("overdue" if customer_index % 6 == 5 else "paid")
+
+
+def already_seeded() -> bool:
+    return BillingEntity.objects.filter(code=ENTITY_CODE).exists()
+
+
+def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
+    """Create the demo data unless it is there; True if it was created."""
+    if already_seeded():
+        return False
+    now = now or timezone.now()
+    anchor = datetime.combine(now.astimezone(dt_timezone.utc).date(), time.min, tzinfo=dt_timezone.utc)
+    rng = random.Random(20261101)
+    actor = Actor.system("command")
+    with transaction.atomic():
+        taxes = {code: Tax.objects.get_or_create(code=code, defaults={"name": name, "rate": Decimal(rate)})[0] for code, name, rate in TAXES}
+        entity = BillingEntity.objects.create(
+            code=ENTITY_CODE, name="Nimbus Cloud Ltd", is_default=not BillingEntity.objects.filter(is_default=True).exists(),
+            default_currency="USD", timezone="Europe/Paris", email="billing@nimbus.example", legal_name="Nimbus Cloud Ltd",
+            country="FR", document_number_prefix="NIM", net_payment_term=15, invoice_grace_period=3,
+            finalize_zero_amount_invoice=True,
+        )
+        entity.taxes.set([taxes["vat-fr-20"]])
+        customers = []
+        for external_id, name, currency, tz, country, tax_code, policy, grace in CUSTOMERS:
+            customer = Customer.objects.create(
+                billing_entity=entity, external_id=external_id, name=name, currency=currency, timezone=tz, country=country,
+                email=f"billing@{external_id}.example", finalize_zero_amount_invoice=policy, invoice_grace_period=grace,
+            )
+            if tax_code:
+                customer.taxes.set([taxes[tax_code]])
+            customers.append(customer)
+
+        # Oldest periods first, so invoice numbers grow with time.
+        for periods_ago in (3, 2, 1):
+            finalize_at = min(anchor - timedelta(days=PERIOD_DAYS * (periods_ago - 1) - 2, hours=-9), now)
+            to_finalize, paid, overdue = [], [], []
+            for index, customer in enumerate(customers):
+                plan = plan_for(index, periods_ago)
+                # Billing periods run from midnight to midnight in the customer's time zone.
+                local_anchor = datetime.combine(now.astimezone(customer.tzinfo).date(), time.min, tzinfo=customer.tzinfo)
+                period_from = local_anchor - timedelta(days=PERIOD_DAYS * periods_ago)
+                period_to = period_from + timedelta(days=PERIOD_DAYS) - timedelta(seconds=1)
+                invoice = _draft(customer, period_from, period_to, rng, empty=plan.empty)
+                if plan.outcome == "draft":
+                    continue
+                to_finalize.append(invoice.pk)
+                (paid if plan.outcome == "paid" else overdue if plan.outcome == "overdue" else []).append(invoice.pk)
+            finalize_invoices(to_finalize, actor, now=finalize_at)
+            _record_payments(paid, overdue, today=now.date())
+    if stdout:
+        stdout.write(f"Seeded billing entity {entity.name} ({ENTITY_CODE}): {len(customers)} customers, "
+                     f"{Invoice.objects.filter(billing_entity=entity).count()} invoices.")
+    return True
+
+
+def _draft(customer: Customer, period_from, period_to, rng: random.Random, *, empty: bool) -> Invoice:
+    """A subscription draft with a plan fee, API calls and seats (none if `empty`), totals computed."""
+    invoice = Invoice.objects.create(
+        customer=customer, billing_entity=customer.billing_entity, currency=customer.currency,
+        period_from=period_from, period_to=period_to,
+        grace_period_ends_at=period_to + timedelta(days=customer.effective_grace_period),
+    )
+    if empty:
+        return invoice
+    plan_price, calls_price, seat_price = (major_to_cents(p, customer.currency) for p in PRICES[customer.currency])
+    calls = Decimal(rng.randrange(5_000, 400_000)) / 1000  # thousands of calls, three decimals
+    seats = Decimal(rng.randrange(1, 40))
+    specs = [
+        (Fee.Kind.SUBSCRIPTION, "Platform plan", Decimal(1), plan_price),
+        (Fee.Kind.CHARGE, "API calls (per 1,000)", calls, calls_price),
+        (Fee.Kind.CHARGE, "Seats", seats, seat_price),
+    ]
+    taxes = customer.applicable_taxes()
+    for position, (kind, name, units, unit_price) in enumerate(specs[: rng.choice((1, 2, 3, 3))]):
+        amount = units * unit_price
+        fee = Fee.objects.create(
+            invoice=invoice, kind=kind, invoice_display_name=name, units=units, unit_amount_cents=unit_price,
+            precise_unit_amount=Decimal(unit_price), amount_cents=round_cents(amount),
+            precise_amount_cents=amount, from_datetime=period_from, to_datetime=period_to, position=position,
+        )
+        attach_taxes(fee, taxes)
+    recompute_draft(invoice)
+    return invoice
+
+
+def _record_payments(paid_ids, overdue_ids, *, today) -> None:
+    """Payment facts arrive after finalization (a payment provider's webhook in real life)."""
+    for invoice in Invoice.objects.filter(pk__in=paid_ids, status=Invoice.Status.FINALIZED):
+        invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED
+        invoice.total_paid_amount_cents = invoice.total_amount_cents
+        invoice.save(update_fields=["payment_status", "total_paid_amount_cents", "updated_at"])
+    for invoice in Invoice.objects.filter(pk__in=overdue_ids, status=Invoice.Status.FINALIZED, payment_due_date__lt=today):
+        if invoice.total_amount_cents:
+            invoice.payment_overdue = True
+            invoice.save(update_fields=["payment_overdue", "updated_at"])

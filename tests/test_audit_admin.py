@@ -1,0 +1,137 @@
+"""The audit log in the admin: append-only for everyone (superusers included), readable, filterable,
+exportable as CSV with the list's filters, in a constant number of queries."""
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit.actors import Actor
+from audit.models import AuditLogEntry
+from invoices import fee_edits
+from invoices.finalization import finalize_invoice
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+LIST_URL = reverse("admin:audit_auditlogentry_changelist")
+EXPORT_URL = reverse("admin:audit_auditlogentry_export")
+
+
+@pytest.fixture
+def history(operator):
+    """A fee edit by the operator, then the worker's finalization, and an API key's finalization."""
+    first = f.invoice(fees=[(1, 1000)])
+    fee_edits.update_fee(first.fees.get().pk, Actor.operator(operator), adjustment="total_units", units="3")
+    finalize_invoice(first.pk, Actor.system())
+    second = f.invoice(fees=[(1, 500)])
+    finalize_invoice(second.pk, Actor.api_key("billing-sync"))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    return first, second
+
+
+def csv_rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_nobody_can_add_change_or_delete_entries_not_even_a_superuser(admin_client, history):
+    entry = AuditLogEntry.objects.get(action="fee.updated")
+    change_url = reverse("admin:audit_auditlogentry_change", args=[entry.pk])
+    assert admin_client.get(reverse("admin:audit_auditlogentry_add")).status_code == 403
+    assert admin_client.post(change_url, {"action": "forged"}).status_code == 403
+    assert admin_client.post(reverse("admin:audit_auditlogentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    listing = admin_client.get(LIST_URL)
+    assert listing.context["action_form"] is None  # no bulk delete either
+    entry.refresh_from_db()
+    assert entry.action == "fee.updated" and AuditLogEntry.objects.count() == 3
+
+
+def test_entry_page_is_a_read_only_view_with_pretty_json(admin_client, history):
+    entry = AuditLogEntry.objects.get(action="fee.updated")
+    page = admin_client.get(reverse("admin:audit_auditlogentry_change", args=[entry.pk]))
+    assert page.status_code == 200 and page.context["has_change_permission"] is False
+    content = page.content.decode()
+    assert "&quot;amount_cents&quot;: 3000" in content  # indented JSON, one key per line
+    assert "<pre" in content and 'name="_save"' not in content
+    assert reverse("admin:invoices_invoice_change", args=[entry.invoice_id]) in content
+
+
+def test_list_shows_actor_action_linked_invoice_and_source(auditor_client, history):
+    first, _ = history
+    response = auditor_client.get(LIST_URL)
+    assert response.status_code == 200
+    content = response.content.decode()
+    for text in ("olivia-operator", "system", "api key: billing-sync", "fee.updated", "invoice.finalized", first.number):
+        assert text in content
+    assert reverse("admin:invoices_invoice_change", args=[first.pk]) in content
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"action": "invoice.finalized"}, {"invoice.finalized"}),
+    ({"source__exact": "admin"}, {"fee.updated"}),
+    ({"actor_label": "system"}, {"invoice.finalized"}),
+])
+def test_filters(auditor_client, history, params, expected):
+    response = auditor_client.get(LIST_URL, params)
+    assert {entry.action for entry in response.context["cl"].result_list} == expected
+
+
+def test_search_by_invoice_number(auditor_client, history):
+    _, second = history
+    response = auditor_client.get(LIST_URL, {"q": second.number})
+    assert [(e.action, e.actor_label) for e in response.context["cl"].result_list] == [("invoice.finalized", "api key: billing-sync")]
+
+
+def test_csv_export_honours_the_list_filters(auditor_client, history):
+    first, second = history
+    listing = auditor_client.get(LIST_URL, {"action": "invoice.finalized"}).content.decode()
+    assert f'{EXPORT_URL}?action=invoice.finalized' in listing  # the button carries the current filters
+
+    response = auditor_client.get(EXPORT_URL, {"action": "invoice.finalized"})
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = csv_rows(response)
+    assert [(row["action"], row["actor"], row["source"], row["invoice_number"]) for row in rows] == [
+        ("invoice.finalized", "system", "task", first.number),
+        ("invoice.finalized", "api key: billing-sync", "api", second.number),
+    ]
+    assert '"status": "finalized"' in rows[0]["after"]
+
+
+def test_csv_export_of_a_search(auditor_client, history):
+    first, _ = history
+    rows = csv_rows(auditor_client.get(EXPORT_URL, {"q": first.number}))
+    assert [row["action"] for row in rows] == ["fee.updated", "invoice.finalized"]
+    assert rows[0]["actor"] == "olivia-operator"
+
+
+def test_export_needs_the_export_permission(operator_client, history):
+    assert "Export CSV" not in operator_client.get(LIST_URL).content.decode()
+    assert operator_client.get(EXPORT_URL).status_code == 403
+
+
+def test_list_runs_a_constant_number_of_queries(auditor_client, django_assert_max_num_queries):
+    def entries(n):
+        for _ in range(n):
+            invoice = f.invoice(fees=[(1, 100)])
+            finalize_invoice(invoice.pk, Actor.system())
+
+    entries(5)
+    with CaptureQueriesContext(connection) as five:
+        auditor_client.get(LIST_URL)
+    entries(25)
+    with django_assert_max_num_queries(len(five)):
+        response = auditor_client.get(LIST_URL)
+    assert len(response.context["cl"].result_list) == 30
+
+
+def test_the_model_refuses_changes_too(history):
+    entry = AuditLogEntry.objects.first()
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        AuditLogEntry.objects.all().delete()
