@@ -132,7 +132,7 @@ def preview_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=
             invoice = create_one_off_invoice(customer, fees=fees, actor=actor, currency=currency, now=now)
             fee_rows = list(invoice.fees.order_by("position"))
             for fee in fee_rows:
-                fee.tax_names = [f"{t.tax_name} ({t.tax_rate.normalize()} %)" for t in fee.applied_taxes.all()]
+                fee.tax_names = [f"{t.tax_name} ({t.tax_rate.normalize():f} %)" for t in fee.applied_taxes.all()]
             raise _RollBack(Preview(invoice, fee_rows, list(invoice.applied_taxes.all())))
     except _RollBack as rolled_back:
         return rolled_back.preview

@@ -206,7 +206,7 @@ def _preview_context(preview, customer) -> dict:
             }
             for fee in preview.fees
         ],
-        "taxes": [{"name": f"{t.tax_name} ({t.tax_rate.normalize()} %)", "amount": money(t.amount_cents)} for t in preview.taxes],
+        "taxes": [{"name": f"{t.tax_name} ({t.tax_rate.normalize():f} %)", "amount": money(t.amount_cents)} for t in preview.taxes],
         "fees_amount": money(invoice.fees_amount_cents),
         "taxes_amount": money(invoice.taxes_amount_cents),
         "total": money(invoice.total_amount_cents),

@@ -46,21 +46,22 @@ def invoice_context(invoice: Invoice) -> dict:
         for fee in invoice.fees.order_by("position", "created_at")
     ]
     taxes = [
-        {"name": f"{tax.tax_name} ({tax.tax_rate.normalize()} %)", "base": money(tax.fees_amount_cents), "amount": money(tax.amount_cents)}
+        {"name": f"{tax.tax_name} ({tax.tax_rate.normalize():f} %)", "base": money(tax.fees_amount_cents), "amount": money(tax.amount_cents)}
         for tax in invoice.applied_taxes.all()
     ]
-    totals = [("Fees", money(invoice.fees_amount_cents))]
+    totals = [("Fees", money(invoice.fees_amount_cents), "")]
     if invoice.coupons_amount_cents:
-        totals.append(("Coupons", "-" + money(invoice.coupons_amount_cents)))
+        totals.append(("Coupons", "-" + money(invoice.coupons_amount_cents), ""))
+    totals.append(("Sub total excluding taxes", money(invoice.sub_total_excluding_taxes_amount_cents), ""))
+    totals += [(f"{tax['name']} on {tax['base']}", tax["amount"], "small") for tax in taxes]
     totals += [
-        ("Sub total excluding taxes", money(invoice.sub_total_excluding_taxes_amount_cents)),
-        ("Taxes", money(invoice.taxes_amount_cents)),
-        ("Sub total including taxes", money(invoice.sub_total_including_taxes_amount_cents)),
+        ("Taxes", money(invoice.taxes_amount_cents), ""),
+        ("Sub total including taxes", money(invoice.sub_total_including_taxes_amount_cents), ""),
     ]
     if invoice.credit_notes_amount_cents:
-        totals.append(("Credit notes", "-" + money(invoice.credit_notes_amount_cents)))
+        totals.append(("Credit notes", "-" + money(invoice.credit_notes_amount_cents), ""))
     if invoice.prepaid_credit_amount_cents:
-        totals.append(("Prepaid credits", "-" + money(invoice.prepaid_credit_amount_cents)))
+        totals.append(("Prepaid credits", "-" + money(invoice.prepaid_credit_amount_cents), ""))
     return {
         "invoice": invoice,
         "entity": invoice.billing_entity,
