@@ -138,3 +138,18 @@ def test_the_invoice_page_links_to_the_pdf(client, operator, one_off):
     page = client.get(reverse("admin:invoices_invoice_change", args=[one_off.pk])).content.decode()
     assert reverse("admin:invoices_invoice_pdf", args=[one_off.pk]) in page
 
+
+
+def test_with_rendering_after_finalization_off_the_first_download_renders_it(client, operator, actor, settings, django_capture_on_commit_callbacks):
+    settings.INVOICE_PDF_AFTER_FINALIZATION = False
+    inv = f.invoice(fees=[(1, 1000)])
+    with django_capture_on_commit_callbacks(execute=True):
+        finalize_invoice(inv.pk, actor)
+    inv.refresh_from_db()
+    assert not inv.pdf_file
+
+    response = client.get(reverse("admin:invoices_invoice_pdf", args=[inv.pk]))
+
+    assert response.status_code == 200
+    inv.refresh_from_db()
+    assert inv.pdf_file and inv.number in pdf_text(b"".join(response.streaming_content))
