@@ -167,6 +167,8 @@ def _lock_customer(customer) -> Customer:
 
 
 def _parse_line(item: dict, line: int, customer: Customer, now: datetime) -> Line:
+    if not isinstance(item, dict):
+        raise invalid("fees", "Line %(line)s: each fee is an object with an add-on.", "value_is_invalid", line)
     add_on = _add_on(item, line)
     units = _units(item.get("units"), line)
     unit_amount_cents = _unit_amount(item.get("unit_amount_cents"), add_on, line)

@@ -150,3 +150,22 @@ def test_the_add_invoice_permission_is_required(client, customer, setup_fee):
     assert Invoice.objects.count() == 0
     page = client.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
     assert url(customer) not in page
+
+
+def test_add_on_prices_are_entered_in_major_units(admin_client):
+    vat = f.tax()
+    response = admin_client.post(reverse("admin:addons_addon_add"), {
+        "code": "setup", "name": "Setup fee", "invoice_display_name": "", "description": "", "amount": "500.25",
+        "amount_currency": "usd", "taxes": [vat.pk],
+    })
+    assert response.status_code == 302
+    item = AddOn.objects.get(code="setup")
+    assert (item.amount_cents, item.amount_currency, list(item.taxes.all())) == (50025, "USD", [vat])
+    assert "500.25 USD" in admin_client.get(reverse("admin:addons_addon_changelist")).content.decode()
+
+    response = admin_client.post(reverse("admin:addons_addon_change", args=[item.pk]), {
+        "code": "setup", "name": "Setup fee", "amount": "12.5", "amount_currency": "JPY",
+    })
+    assert "more decimals than JPY allows" in response.content.decode()
+    item.refresh_from_db()
+    assert item.amount_cents == 50025
