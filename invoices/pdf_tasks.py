@@ -10,6 +10,7 @@ so it cannot interfere with finalization.
 import logging
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -50,11 +51,21 @@ def render_invoice_pdf(invoice_id) -> str:
         invoice.save(update_fields=["pdf_error", "updated_at"])
         raise
 
-    previous = invoice.pdf_file.name
-    invoice.pdf_file.save(f"{invoice.number}.pdf", ContentFile(content), save=False)
-    invoice.pdf_generated_at = timezone.now()
-    invoice.pdf_error = ""
-    invoice.save(update_fields=PDF_FIELDS)
-    if previous and previous != invoice.pdf_file.name:
-        invoice.pdf_file.storage.delete(previous)  # a voided invoice's PDF replaces the finalized one
-    return invoice.pdf_file.name
+    field = invoice.pdf_file.field
+    storage = invoice.pdf_file.storage
+    name = storage.save(field.generate_filename(invoice, f"{invoice.number}.pdf"), ContentFile(content))
+    with transaction.atomic():
+        # Rendering ran unlocked: if the invoice was voided meanwhile, this PDF is out of date and the
+        # render queued by voiding wins. The row lock orders concurrent renders of one invoice.
+        row = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+        if row.status != invoice.status:
+            storage.delete(name)
+            return "stale"
+        previous = row.pdf_file.name
+        row.pdf_file.name = name
+        row.pdf_generated_at = timezone.now()
+        row.pdf_error = ""
+        row.save(update_fields=PDF_FIELDS)
+    if previous and previous != name:
+        storage.delete(previous)  # e.g. the finalized PDF a voided one replaces
+    return name

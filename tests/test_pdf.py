@@ -11,6 +11,7 @@ from addons.models import AddOn
 from invoices.finalization import finalize_invoice
 from invoices.models import Invoice
 from invoices.one_off import create_one_off_invoice
+from invoices.pdf import render_invoice_pdf_bytes
 from invoices.pdf_tasks import render_invoice_pdf
 
 from . import factories as f
@@ -153,3 +154,18 @@ def test_with_rendering_after_finalization_off_the_first_download_renders_it(cli
     assert response.status_code == 200
     inv.refresh_from_db()
     assert inv.pdf_file and inv.number in pdf_text(b"".join(response.streaming_content))
+
+
+def test_a_render_overtaken_by_voiding_is_discarded(one_off, monkeypatch):
+    stored = one_off.pdf_file.name
+    real = render_invoice_pdf_bytes
+
+    def void_while_rendering(invoice):
+        content = real(invoice)
+        Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOIDED, voided_at=NOW)
+        return content
+
+    monkeypatch.setattr("invoices.pdf_tasks.render_invoice_pdf_bytes", void_while_rendering)
+    assert render_invoice_pdf(one_off.pk) == "stale"
+    one_off.refresh_from_db()
+    assert one_off.pdf_file.name == stored
