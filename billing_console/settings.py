@@ -115,9 +115,14 @@ Q_CLUSTER = {
 if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("Q_RETRY must be larger than Q_TIMEOUT.")
 
+# Render each finalized invoice's PDF in a task after commit (off: rendered on first download only).
+INVOICE_PDF_AFTER_FINALIZATION = env.bool("INVOICE_PDF_AFTER_FINALIZATION", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs seven progress lines per PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

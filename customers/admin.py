@@ -9,6 +9,7 @@ from django.db import transaction
 
 from audit.actors import Actor
 from invoices.grace_period import grace_period_changed
+from invoices.one_off_admin import OneOffInvoiceAdminMixin, create_one_off_invoice_action
 
 from .models import BillingEntity, Customer, Tax
 
@@ -55,13 +56,14 @@ class BillingEntityAdmin(GracePeriodAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(GracePeriodAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelAdmin):
     grace_period_target = "customer"
     list_display = ["external_id", "name", "currency", "applicable_timezone_column", "billing_entity",
                     "effective_grace_period_column", "finalize_zero_amount_invoice"]
     list_filter = ["billing_entity", "currency", "finalize_zero_amount_invoice"]
     search_fields = ["external_id", "name", "email", "legal_name"]
     list_select_related = ["billing_entity"]
+    actions = [create_one_off_invoice_action]
     filter_horizontal = ["taxes"]
     readonly_fields = ["sequential_id", "created_at", "updated_at"]
     fieldsets = [

@@ -26,6 +26,7 @@ from billing_console.money import currency_exponent, format_amount, major_to_cen
 from . import fee_edits
 from .finalization import CLOSED, FINALIZED, finalize_invoice
 from .models import Fee, Invoice
+from .pdf_views import InvoicePdfAdminMixin
 from .ui_status import BADGE_COLOURS, UI_STATUSES
 
 
@@ -241,7 +242,7 @@ TOTAL_FIELDS = [
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
     list_display = ["number", "customer_column", "invoice_type", "ui_status_badge", "currency", "fees_column",
                     "taxes_column", "total_column", "issuing_date"]
     list_display_links = ["number"]
@@ -256,7 +257,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         ("Customer", {"fields": ["customer_name", "customer_external_id", "billing_entity"]}),
         ("Invoice", {"fields": ["number", "id", "invoice_type", "ui_status_badge", "status", "payment_status",
                                 "payment_overdue", "currency", "billing_period", "issuing_date", "payment_due_date",
-                                "net_payment_term", "grace_period_ends_at", "finalized_at"]}),
+                                "net_payment_term", "grace_period_ends_at", "finalized_at", "pdf_document"]}),
         ("Totals", {"fields": ["fees_total", "taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
                                "taxes_total", "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
                                "grand_total", "total_due"]}),

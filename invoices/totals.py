@@ -43,7 +43,9 @@ def compute_totals(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> To
     invoice.fees_amount_cents = sum(fee.amount_cents for fee in fees)
     invoice.progressive_billing_credit_amount_cents = 0
 
-    invoice.coupons_amount_cents = apply_coupons(invoice, fees, finalizing=finalizing)
+    # Coupons, credit notes and prepaid credits never apply to one-off (or credit) invoices (seed 004).
+    discounted = invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION
+    invoice.coupons_amount_cents = apply_coupons(invoice, fees, finalizing=finalizing) if discounted else _no_coupons(fees)
     invoice.sub_total_excluding_taxes_amount_cents = (
         invoice.fees_amount_cents - invoice.progressive_billing_credit_amount_cents - invoice.coupons_amount_cents
     )
@@ -52,12 +54,18 @@ def compute_totals(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> To
     invoice.taxes_amount_cents = round_cents(sum((line.precise_amount for line in totals.tax_lines), Decimal(0)))
     invoice.sub_total_including_taxes_amount_cents = invoice.sub_total_excluding_taxes_amount_cents + invoice.taxes_amount_cents
 
-    invoice.credit_notes_amount_cents = apply_credit_notes(invoice, finalizing=finalizing)
+    invoice.credit_notes_amount_cents = apply_credit_notes(invoice, finalizing=finalizing) if discounted else 0
     invoice.total_amount_cents = invoice.sub_total_including_taxes_amount_cents - invoice.credit_notes_amount_cents
 
-    invoice.prepaid_credit_amount_cents = apply_prepaid_credits(invoice, fees, finalizing=finalizing)
+    invoice.prepaid_credit_amount_cents = apply_prepaid_credits(invoice, fees, finalizing=finalizing) if discounted else 0
     invoice.total_amount_cents -= invoice.prepaid_credit_amount_cents
     return totals
+
+
+def _no_coupons(fees: list[Fee]) -> int:
+    for fee in fees:
+        fee.precise_coupons_amount_cents = Decimal(0)
+    return 0
 
 
 def _compute_taxes(fees: list[Fee]) -> list[TaxLine]:

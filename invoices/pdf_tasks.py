@@ -1,0 +1,71 @@
+"""The django-q2 task that renders and stores an invoice's PDF, after the change has committed.
+
+Queued per finalized invoice by `invoices.side_effects.invoices_finalized`, and
+again by voiding (the stored PDF then carries the VOIDED stamp). A failed render
+is written to `pdf_error` (visible on the invoice page) and re-raised so the
+cluster retries it (`ack_failure=False`: the broker re-delivers it up to
+Q_CLUSTER["max_attempts"] times). It never touches the invoice's frozen fields,
+so it cannot interfere with finalization.
+"""
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from .models import Invoice
+from .pdf import render_invoice_pdf_bytes
+
+logger = logging.getLogger(__name__)
+
+TASK = "invoices.pdf_tasks.render_invoice_pdf"
+STORED_STATUSES = (Invoice.Status.FINALIZED, Invoice.Status.VOIDED)
+PDF_FIELDS = ["pdf_file", "pdf_generated_at", "pdf_error", "updated_at"]
+
+
+def queue_invoice_pdfs(invoice_ids) -> None:
+    """Queue one render per invoice; call after commit (the task reads the committed invoice).
+
+    A failure here must not reach whoever finalized (in sync mode the task's own exception
+    surfaces here): the invoice is committed, the error is in `pdf_error`, and the download
+    view renders a missing PDF on demand.
+    """
+    for invoice_id in invoice_ids:
+        try:
+            async_task(TASK, str(invoice_id), ack_failure=False, task_name=f"invoice-pdf-{invoice_id}")
+        except Exception:
+            logger.exception("The PDF of invoice %s was not rendered", invoice_id)
+
+
+def render_invoice_pdf(invoice_id) -> str:
+    """Render and store the PDF of a finalized or voided invoice; drafts and closed ones have none."""
+    invoice = Invoice.objects.select_related("customer__billing_entity", "billing_entity").filter(pk=invoice_id).first()
+    if invoice is None or invoice.status not in STORED_STATUSES:
+        return "skipped"
+    try:
+        content = render_invoice_pdf_bytes(invoice)
+    except Exception as exc:
+        logger.exception("PDF of invoice %s failed", invoice.number)
+        invoice.pdf_error = f"{timezone.now():%Y-%m-%d %H:%M:%S} UTC: {type(exc).__name__}: {exc}"[:2000]
+        invoice.save(update_fields=["pdf_error", "updated_at"])
+        raise
+
+    field = invoice.pdf_file.field
+    storage = invoice.pdf_file.storage
+    name = storage.save(field.generate_filename(invoice, f"{invoice.number}.pdf"), ContentFile(content))
+    with transaction.atomic():
+        # Rendering ran unlocked: if the invoice was voided meanwhile, this PDF is out of date and the
+        # render queued by voiding wins. The row lock orders concurrent renders of one invoice.
+        row = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+        if row.status != invoice.status:
+            storage.delete(name)
+            return "stale"
+        previous = row.pdf_file.name
+        row.pdf_file.name = name
+        row.pdf_generated_at = timezone.now()
+        row.pdf_error = ""
+        row.save(update_fields=PDF_FIELDS)
+    if previous and previous != name:
+        storage.delete(previous)  # e.g. the finalized PDF a voided one replaces
+    return name
