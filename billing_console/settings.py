@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "addons",
     "invoices",
     "webhooks",
+    "coupons",
+    "wallets",
+    "credit_notes",
 ]
 
 MIDDLEWARE = [
