@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('coupons', '0001_initial'),
         ('credit_notes', '0001_initial'),
-        ('invoices', '0003_fee_kind_credit'),
+        ('invoices', '0002_fee_add_on_invoice_pdf'),
     ]
 
     operations = [
