@@ -8,12 +8,13 @@ balance (after taxes), so voiding the invoice can give exactly that back.
 """
 import uuid
 
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from billing_console.money import validate_currency
+
+from .errors import field_error
 
 
 class Coupon(models.Model):
@@ -58,7 +59,7 @@ class Coupon(models.Model):
     def clean(self):
         check_terms(self.coupon_type, self.amount_cents, self.amount_currency, self.percentage_rate, self.frequency, self.frequency_duration)
         if self.expiration == self.Expiration.TIME_LIMIT and not self.expiration_at:
-            raise ValidationError({"expiration_at": "A time-limited coupon needs an expiration date."})
+            raise field_error("expiration_at", "A time-limited coupon needs an expiration date.", "invalid_value")
 
     def is_expired(self, now) -> bool:
         return self.expiration == self.Expiration.TIME_LIMIT and self.expiration_at is not None and self.expiration_at <= now
@@ -68,14 +69,14 @@ def check_terms(coupon_type, amount_cents, amount_currency, percentage_rate, fre
     """The one rule for a coupon's (or an applied coupon's) figures."""
     if coupon_type == Coupon.CouponType.FIXED_AMOUNT:
         if not amount_cents or amount_cents <= 0 or not amount_currency:
-            raise ValidationError({"amount_cents": "A fixed-amount coupon needs a positive amount and a currency."}, code="invalid_amount")
+            raise field_error("amount_cents", "A fixed-amount coupon needs a positive amount and a currency.", "invalid_amount")
     elif coupon_type == Coupon.CouponType.PERCENTAGE:
         if percentage_rate is None or not (0 < percentage_rate <= 100):
-            raise ValidationError({"percentage_rate": "A percentage coupon needs a rate above 0 and at most 100."}, code="invalid_rate")
+            raise field_error("percentage_rate", "A percentage coupon needs a rate above 0 and at most 100.", "invalid_rate")
     else:
-        raise ValidationError({"coupon_type": f"Unknown coupon type {coupon_type!r}."}, code="invalid_value")
+        raise field_error("coupon_type", f"Unknown coupon type {coupon_type!r}.", "invalid_value")
     if frequency == Coupon.Frequency.RECURRING and not frequency_duration:
-        raise ValidationError({"frequency_duration": "A recurring coupon needs a number of invoices."}, code="invalid_value")
+        raise field_error("frequency_duration", "A recurring coupon needs a number of invoices.", "invalid_value")
 
 
 class AppliedCouponQuerySet(models.QuerySet):

@@ -9,7 +9,6 @@ amount off the remaining pre-tax base, the amount is spread over the fees
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from audit import log as audit_log
 from audit.actors import Actor
 from billing_console.money import format_amount, round_cents
 
+from .errors import field_error
 from .models import AppliedCoupon, Coupon, Credit, check_terms
 
 HUNDRED = Decimal(100)
@@ -31,9 +31,9 @@ def apply_coupon(customer, coupon: Coupon, actor: Actor, *, amount_cents=None, a
     now = now or timezone.now()
     with transaction.atomic():
         if coupon.is_expired(now):
-            raise ValidationError({"coupon": f"Coupon {coupon.code} expired on {coupon.expiration_at:%Y-%m-%d}."}, code="coupon_is_expired")
+            raise field_error("coupon", f"Coupon {coupon.code} expired on {coupon.expiration_at:%Y-%m-%d}.", "coupon_is_expired")
         if not coupon.reusable and AppliedCoupon.objects.filter(customer=customer, coupon=coupon).exists():
-            raise ValidationError({"coupon": f"Coupon {coupon.code} is not reusable and was already applied to this customer."}, code="coupon_is_not_reusable")
+            raise field_error("coupon", f"Coupon {coupon.code} is not reusable and was already applied to this customer.", "coupon_is_not_reusable")
         fixed = coupon.coupon_type == Coupon.CouponType.FIXED_AMOUNT
         frequency = frequency or coupon.frequency
         duration = frequency_duration if frequency_duration is not None else coupon.frequency_duration

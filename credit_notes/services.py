@@ -18,7 +18,8 @@ from django.utils import timezone
 from audit import log as audit_log
 from audit.actors import Actor
 from billing_console.money import round_cents
-from invoices.models import Fee, Invoice
+from coupons.errors import field_error
+from invoices.models import Invoice
 from sequences.models import take_next
 from webhooks import outbox
 
@@ -58,7 +59,7 @@ def create_locked(invoice: Invoice, actor: Actor, *, reason, items, description=
     if invoice.invoice_type == Invoice.InvoiceType.CREDIT:
         raise ValidationError("Wallet top-up invoices take no credit notes.", code="invalid_invoice_type")
     if reason not in CreditNote.Reason.values:
-        raise ValidationError({"reason": f"Choose one of: {', '.join(CreditNote.Reason.values)}."}, code="value_is_invalid")
+        raise field_error("reason", f"Choose one of: {', '.join(CreditNote.Reason.values)}.", "value_is_invalid")
     credit, refund, offset = (_amount(v, name) for v, name in (
         (credit_amount_cents, "credit_amount_cents"), (refund_amount_cents, "refund_amount_cents"), (offset_amount_cents, "offset_amount_cents")))
     if credit + refund + offset <= 0:
@@ -77,11 +78,9 @@ def create_locked(invoice: Invoice, actor: Actor, *, reason, items, description=
             code="total_amount_exceeds_invoice_amount",
         )
     if refund > refundable_amount_cents(invoice):
-        raise ValidationError({"refund_amount_cents": f"At most {refundable_amount_cents(invoice)} can be refunded (what was paid)."},
-                              code="higher_than_remaining_invoice_amount")
+        raise field_error("refund_amount_cents", f"At most {refundable_amount_cents(invoice)} can be refunded (what was paid).", "higher_than_remaining_invoice_amount")
     if offset > invoice.total_due_amount_cents:
-        raise ValidationError({"offset_amount_cents": f"At most {invoice.total_due_amount_cents} can be offset (what is due)."},
-                              code="higher_than_remaining_invoice_amount")
+        raise field_error("offset_amount_cents", f"At most {invoice.total_due_amount_cents} can be offset (what is due).", "higher_than_remaining_invoice_amount")
 
     now = now or timezone.now()
     sequence = take_next(f"credit_note:{invoice.pk}")[0]
@@ -113,29 +112,29 @@ def create_locked(invoice: Invoice, actor: Actor, *, reason, items, description=
 def compute(invoice: Invoice, items) -> Computed:
     """Check the items against each fee's creditable amount; derive coupon adjustment and taxes like the invoice did."""
     if not items:
-        raise ValidationError({"items": "Add at least one fee to credit."}, code="invalid_items")
+        raise field_error("items", "Add at least one fee to credit.", "invalid_items")
     fees = {str(fee.pk): fee for fee in invoice.fees.prefetch_related("applied_taxes")}
     credited = fee_credited_amounts(invoice)
     checked, adjustment, taxes, seen = [], Decimal(0), Decimal(0), set()
     for item in items:
         fee = fees.get(str(item.get("fee_id") or item.get("fee") and item["fee"].pk))
         if fee is None:
-            raise ValidationError({"items": "A fee is not on this invoice."}, code="fee_not_found")
+            raise field_error("items", "A fee is not on this invoice.", "fee_not_found")
         if fee.pk in seen:
-            raise ValidationError({"items": f"{fee.display_name} is listed twice."}, code="invalid_items")
+            raise field_error("items", f"{fee.display_name} is listed twice.", "invalid_items")
         seen.add(fee.pk)
         amount = _amount(item.get("amount_cents"), "amount_cents")
         if amount == 0:
             continue
         left = fee.amount_cents - credited.get(fee.pk, 0)
         if amount > left:
-            raise ValidationError({"items": f"{fee.display_name}: at most {left} is left to credit."}, code="higher_than_remaining_fee_amount")
+            raise field_error("items", f"{fee.display_name}: at most {left} is left to credit.", "higher_than_remaining_fee_amount")
         share = Decimal(amount) * fee.precise_coupons_amount_cents / Decimal(fee.amount_cents)
         adjustment += share
         taxes += sum(((Decimal(amount) - share) * t.tax_rate / HUNDRED for t in fee.applied_taxes.all()), Decimal(0))
         checked.append((fee, amount))
     if not checked:
-        raise ValidationError({"items": "Add at least one fee with an amount."}, code="invalid_items")
+        raise field_error("items", "Add at least one fee with an amount.", "invalid_items")
     items_total = sum(amount for _, amount in checked)
     return Computed(checked, items_total - round_cents(adjustment), round_cents(adjustment), round_cents(taxes))
 
@@ -232,9 +231,9 @@ def _amount(value, field) -> int:
     try:
         number = Decimal(str(value if value not in (None, "") else 0))
     except Exception:
-        raise ValidationError({field: f"{value!r} is not a number."}, code="invalid_number")
+        raise field_error(field, f"{value!r} is not a number.", "invalid_number")
     if number < 0 or number != number.to_integral_value():
-        raise ValidationError({field: "Must be a whole, non-negative number of minor units."}, code="invalid_value")
+        raise field_error(field, "Must be a whole, non-negative number of minor units.", "invalid_value")
     return int(number)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit import log as audit_log
 from audit.actors import Actor
 from billing_console.money import format_amount
+from coupons.errors import field_error
 from customers.models import Customer
 from invoices.models import Fee, Invoice
 
@@ -35,7 +36,7 @@ def create_wallet(customer: Customer, actor: Actor, *, currency=None, name="", g
     with transaction.atomic():
         _lock_customer(customer.pk)
         if Wallet.objects.filter(customer=customer, currency=currency, status=Wallet.Status.ACTIVE).exists():
-            raise ValidationError({"currency": f"The customer already has an active {currency} wallet."}, code="wallet_already_exists")
+            raise field_error("currency", f"The customer already has an active {currency} wallet.", "wallet_already_exists")
         wallet = Wallet.objects.create(customer=customer, currency=currency, name=name)
         audit_log.record("wallet.created", actor, obj=wallet, before=None, after=snapshot(wallet))
         if granted_cents or paid_cents:
@@ -168,9 +169,9 @@ def _amount(value, field) -> int:
     try:
         number = Decimal(str(value if value not in (None, "") else 0))
     except Exception:
-        raise ValidationError({field: f"{value!r} is not a number."}, code="invalid_number")
+        raise field_error(field, f"{value!r} is not a number.", "invalid_number")
     if number < 0 or number != number.to_integral_value():
-        raise ValidationError({field: "Must be a whole, non-negative number of minor units."}, code="invalid_value")
+        raise field_error(field, "Must be a whole, non-negative number of minor units.", "invalid_value")
     return int(number)
 
 
