@@ -11,7 +11,6 @@ note for credit + refund is issued first (the invoice must still be finalized fo
 both amounts together are capped at what the customer was billed after credits, since
 those credits are given back separately. Lago's second, voided "remainder" note is not made.
 """
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,10 +70,11 @@ def _void_credit_note(invoice, actor, credit_amount_cents, refund_amount_cents, 
         raise field_error("credit_amount", "Enter a credit or a refund amount for the credit note.", "invalid_amount")
     limit = min(credit_notes.creditable_amount_cents(invoice), invoice.total_amount_cents)
     if credit + refund > limit or refund > credit_notes.refundable_amount_cents(invoice):
-        raise ValidationError(
-            {"credit_refund_amount": f"Credit + refund ({credit + refund}) exceeds what can be credited on {invoice.number} ({limit}), "
-                                     f"or the refund exceeds what was paid ({credit_notes.refundable_amount_cents(invoice)})."},
-            code="total_amount_exceeds_invoice_amount",
+        raise field_error(
+            "credit_refund_amount",
+            f"Credit + refund ({credit + refund}) exceeds what can be credited on {invoice.number} ({limit}), "
+            f"or the refund exceeds what was paid ({credit_notes.refundable_amount_cents(invoice)}).",
+            "total_amount_exceeds_invoice_amount",
         )
     items = credit_notes.items_for_amount(invoice, credit + refund)
     return credit_notes.create_locked(
