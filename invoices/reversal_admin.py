@@ -49,7 +49,10 @@ def get_reversal_urls(model_admin) -> list:
     wrap = model_admin.admin_site.admin_view
 
     def bind(view):
-        return wrap(lambda request, object_id: view(model_admin, request, object_id))
+        def bound(request, object_id):
+            request.current_app = model_admin.admin_site.name
+            return view(model_admin, request, object_id)
+        return wrap(bound)
 
     return [
         path("<path:object_id>/void/", bind(void_view), name="%s_%s_void" % info),
@@ -123,7 +126,7 @@ class VoidForm(forms.Form):
 def void_view(model_admin, request, object_id):
     _check_permission(request)
     invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=object_id)
-    form = VoidForm(request.POST or None, invoice=invoice)
+    form = VoidForm(request.POST if request.method == "POST" else None, invoice=invoice)
     if request.method == "POST" and form.is_valid():
         try:
             void_invoice(
@@ -234,7 +237,7 @@ def credit_note_view(model_admin, request, object_id):
     _check_permission(request)
     invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=object_id)
     fees = list(invoice.fees.all())
-    form = CreditNoteForm(request.POST or None, invoice=invoice, fees=fees, credited=fee_credited_amounts(invoice))
+    form = CreditNoteForm(request.POST if request.method == "POST" else None, invoice=invoice, fees=fees, credited=fee_credited_amounts(invoice))
     if request.method == "POST" and form.is_valid():
         try:
             note = create_credit_note(
