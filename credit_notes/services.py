@@ -140,13 +140,14 @@ def compute(invoice: Invoice, items) -> Computed:
 
 
 def fee_credited_amounts(invoice: Invoice) -> dict:
-    rows = CreditNoteItem.objects.filter(fee__invoice=invoice).exclude(credit_note__credit_status=CreditNote.CreditStatus.VOIDED)
+    # Voided notes still count: voiding gives up the unused balance, not what was already credited.
+    rows = CreditNoteItem.objects.filter(fee__invoice=invoice)
     return {row["fee_id"]: row["total"] for row in rows.values("fee_id").annotate(total=Sum("amount_cents"))}
 
 
 def creditable_amount_cents(invoice: Invoice) -> int:
-    """What is left to credit: the invoice's amount including taxes, less earlier (non-voided) credit notes."""
-    done = invoice.credit_notes.exclude(credit_status=CreditNote.CreditStatus.VOIDED).aggregate(s=Sum("total_amount_cents"))["s"] or 0
+    """What is left to credit: the invoice's amount including taxes, less earlier credit notes (voided ones too)."""
+    done = invoice.credit_notes.aggregate(s=Sum("total_amount_cents"))["s"] or 0
     return max(invoice.sub_total_including_taxes_amount_cents - done, 0)
 
 
@@ -179,6 +180,23 @@ def items_for_amount(invoice: Invoice, total_cents: int) -> list[dict]:
         gross_per_cent = Decimal(full.total_amount_cents) / Decimal(sum(a for _, a in left))
         items[largest]["amount_cents"] = max(0, min(amount, items[largest]["amount_cents"] + round_cents(Decimal(gap) / gross_per_cent)))
     return [item for item in items if item["amount_cents"] > 0]
+
+
+def void_credit_note(credit_note_id, actor: Actor, *, now=None) -> CreditNote:
+    """Give up a credit note's unused balance (Lago's PUT /credit_notes/:id/void); what was consumed stays consumed."""
+    with transaction.atomic():
+        note = CreditNote.objects.select_for_update().select_related("invoice").filter(pk=credit_note_id).first()
+        if note is None:
+            raise ValidationError("That credit note does not exist.", code="credit_note_not_found")
+        if note.credit_status != CreditNote.CreditStatus.AVAILABLE or note.balance_amount_cents <= 0:
+            raise ValidationError(f"Credit note {note.number} has no balance left to void.", code="no_voidable_amount")
+        before = snapshot(note)
+        note.credit_status = CreditNote.CreditStatus.VOIDED
+        note.balance_amount_cents = 0
+        note.voided_at = now or timezone.now()
+        note.save(update_fields=["credit_status", "balance_amount_cents", "voided_at", "updated_at"])
+        audit_log.record("credit_note.voided", actor, invoice=note.invoice, obj=note, before=before, after=snapshot(note))
+        return note
 
 
 # --- consumed by later invoices, given back on void ---------------------------------------------
@@ -253,5 +271,7 @@ def snapshot(note: CreditNote) -> dict:
         "refund_amount_cents": note.refund_amount_cents,
         "offset_amount_cents": note.offset_amount_cents,
         "taxes_amount_cents": note.taxes_amount_cents,
+        "balance_amount_cents": note.balance_amount_cents,
+        "credit_status": note.credit_status,
         "items": [{"fee_id": str(i.fee_id), "amount_cents": i.amount_cents} for i in note.items.all()],
     }

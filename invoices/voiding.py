@@ -3,7 +3,8 @@
 Contract:
     void_invoice(invoice_id, actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0) -> Invoice
 Row-locked; only finalized invoices (else InvoiceLocked with code "not_voidable"); gives back
-coupons, credit-note balances and wallet credits it consumed; records invoice.voided; audited.
+coupons, credit-note balances and wallet credits it consumed (a top-up invoice's unpaid purchase
+fails); records invoice.voided; audited.
 
 Voiding is the one place besides finalization that writes `status`. Like Lago since
 July 2025, the payment status is not checked. With `generate_credit_note`, one credit
@@ -26,7 +27,7 @@ from .totals import lock_credit_holders
 def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0, now=None) -> Invoice:
     from coupons.services import recredit_coupons
     from credit_notes import services as credit_notes
-    from wallets.services import recredit_prepaid_credits
+    from wallets.services import fail_pending_top_up, recredit_prepaid_credits
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -54,6 +55,7 @@ def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit
             "coupons": recredit_coupons(invoice),
             "credit_notes": credit_notes.recredit_credit_notes(invoice),
             "wallets": recredit_prepaid_credits(invoice, now=now),
+            "failed_top_ups": fail_pending_top_up(invoice),
         }
         audit_log.record(
             "invoice.voided", actor, invoice=invoice, obj=invoice, before=before,

@@ -144,3 +144,48 @@ def test_credit_notes_in_another_currency_are_not_used():
     note(inv, 1000, credit_amount_cents=1000)
     draft = f.invoice(cust, fees=[(1, 1000)])
     assert finalize_invoice(draft.pk, c.SYSTEM).invoice.credit_notes_amount_cents == 0
+
+
+def test_voiding_a_credit_note_gives_up_its_balance_but_not_what_was_credited():
+    from credit_notes.services import void_credit_note
+
+    cust = f.customer()
+    inv = c.finalized(cust, fees=[(1, 1000)])
+    cn = note(inv, 1000, credit_amount_cents=1000)
+    assert c.finalized(cust, fees=[(1, 300)]).credit_notes_amount_cents == 300
+    void_credit_note(cn.pk, c.SYSTEM)
+    cn.refresh_from_db()
+    assert (cn.credit_status, cn.balance_amount_cents) == ("voided", 0)
+    assert c.finalized(cust, fees=[(1, 300)]).credit_notes_amount_cents == 0
+    with pytest.raises(ValidationError) as err:
+        note(inv, 1, credit_amount_cents=1)
+    assert code_of(err) == "higher_than_remaining_fee_amount"
+    with pytest.raises(ValidationError) as err:
+        void_credit_note(cn.pk, c.SYSTEM)
+    assert code_of(err) == "no_voidable_amount"
+    assert AuditLogEntry.objects.filter(action="credit_note.voided", object_id=str(cn.pk)).count() == 1
+
+
+def test_lago_client_reads_the_credit_note_and_applied_coupon_shapes():
+    from lago_python_client.models.applied_coupon import AppliedCouponResponse
+    from lago_python_client.models.credit_note import CreditNoteResponse
+
+    from coupons.serializers import serialize_applied_coupon
+    from credit_notes.serializers import serialize_credit_note
+
+    vat = f.tax(rate="20")
+    cust = f.customer()
+    applied = c.give(cust, c.coupon(amount_cents=1000))
+    inv = c.finalized(cust, fees=[(1, 10000)], taxes=[vat])
+    cn = note(inv, 5000, credit_amount_cents=5000, refund_amount_cents=0, offset_amount_cents=400)
+
+    data = serialize_credit_note(cn)
+    parsed = CreditNoteResponse.parse_obj(data)
+    assert (parsed.number, parsed.total_amount_cents, parsed.coupons_adjustment_amount_cents) == (cn.number, 5400, 500)
+    [tax] = data["applied_taxes"]
+    assert (tax["base_amount_cents"], tax["amount_cents"]) == (4500, 900)
+    assert data["items"][0]["fee"]["lago_id"] == str(inv.fees.get().pk)
+
+    coupon_data = serialize_applied_coupon(applied)
+    assert AppliedCouponResponse.parse_obj(coupon_data).amount_cents_remaining == 0
+    assert coupon_data["credits"][0]["amount_cents"] == 1000

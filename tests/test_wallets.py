@@ -108,3 +108,17 @@ def test_bad_top_up_amounts_are_refused():
         with pytest.raises(ValidationError):
             top_up(wallet.pk, c.SYSTEM, **kwargs)
     assert not WalletTransaction.objects.exists()
+
+
+def test_voiding_an_unpaid_top_up_invoice_fails_the_purchase():
+    from invoices.voiding import void_invoice
+
+    wallet = c.wallet(f.customer())
+    [tx] = top_up(wallet.pk, c.SYSTEM, paid_cents=1000)
+    void_invoice(tx.invoice_id, c.SYSTEM)
+    tx.refresh_from_db()
+    assert tx.status == "failed"
+    with pytest.raises(ValidationError):
+        mark_top_up_paid(tx.invoice_id, c.SYSTEM)
+    wallet.refresh_from_db()
+    assert wallet.balance_cents == 0

@@ -135,6 +135,14 @@ def recredit_prepaid_credits(invoice: Invoice, *, now=None) -> list[dict]:
     return given_back
 
 
+def fail_pending_top_up(invoice: Invoice) -> list[dict]:
+    """A voided top-up invoice will never be paid: its pending purchase fails and credits nothing."""
+    pending = WalletTransaction.objects.filter(invoice=invoice, transaction_type=Type.INBOUND, status=Settlement.PENDING)
+    failed = [{"wallet_id": str(t.wallet_id), "amount_cents": t.amount_cents} for t in pending]
+    pending.update(status=Settlement.FAILED)
+    return failed
+
+
 def _credit(wallet: Wallet, amount: int, kind: str, *, invoice, now) -> WalletTransaction:
     item = WalletTransaction.objects.create(
         wallet=wallet, invoice=invoice, transaction_type=Type.INBOUND, transaction_status=kind,
