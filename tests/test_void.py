@@ -131,3 +131,25 @@ def test_credits_already_given_back_by_the_wallet_are_not_credited_again_by_the_
     assert CreditNote.objects.get(invoice=inv).balance_amount_cents == 400
     assert AppliedCoupon.objects.count() == 0
     assert finalize_invoice(f.invoice(cust, fees=[(1, 100)]).pk, c.SYSTEM).invoice.credit_notes_amount_cents == 100
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_any_credit_note_amount_up_to_the_total_is_met_to_the_cent(seed):
+    """Void turns an amount into items pro rata; with mixed taxes, coupons and currencies the note still totals it."""
+    import random
+
+    r = random.Random(seed)
+    taxes = [f.tax(rate=r.choice(["0", "5.5", "19", "20", "7.25"])) for _ in range(2)]
+    cust = f.customer(currency=r.choice(["USD", "JPY", "KWD"]))
+    if r.random() < 0.5:
+        c.give(cust, c.coupon(rate=r.choice(["3", "12.5", "33"])))
+    inv = f.invoice(cust)
+    for position in range(r.randint(1, 5)):
+        f.fee(inv, (r.randint(1, 7), r.randint(1, 99999)), taxes=[t for t in taxes if r.random() < 0.6], position=position)
+    finalize_invoice(inv.pk, c.SYSTEM)
+    inv.refresh_from_db()
+    amount = r.randint(1, inv.total_amount_cents)
+
+    void_invoice(inv.pk, c.SYSTEM, generate_credit_note=True, credit_amount_cents=amount)
+
+    assert CreditNote.objects.get(invoice=inv).total_amount_cents == amount
