@@ -137,3 +137,20 @@ def test_applying_and_terminating_are_audited():
     ]
     assert AppliedCoupon.objects.get(pk=applied.pk).status == "terminated"
     assert finalize(f.invoice(cust, fees=[(1, 1000)])).coupons_amount_cents == 0
+
+
+def test_two_drafts_finalized_in_one_batch_share_one_coupon_once():
+    from django.db import transaction
+
+    from invoices.finalization import finalize_invoices
+
+    cust = f.customer()
+    c.give(cust, c.coupon(amount_cents=1500))
+    c.wallet(cust, granted_cents=700)
+    ids = [f.invoice(cust, fees=[(1, 1000)]).pk for _ in range(2)]
+    with transaction.atomic():
+        outcomes = finalize_invoices(ids, c.SYSTEM)
+    first, second = (o.invoice for o in outcomes)
+    assert (first.coupons_amount_cents, second.coupons_amount_cents) == (1000, 500)
+    assert (first.prepaid_credit_amount_cents, second.prepaid_credit_amount_cents) == (0, 500)
+    assert (first.total_amount_cents, second.total_amount_cents) == (0, 0)
