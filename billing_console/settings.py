@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "invoices",
     "webhooks",
     "accounts",
+    "coupons",
+    "wallets",
+    "credit_notes",
 ]
 
 MIDDLEWARE = [

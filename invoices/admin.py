@@ -27,6 +27,7 @@ from . import fee_edits
 from .finalization import CLOSED, FINALIZED, finalize_invoice
 from .models import Fee, Invoice
 from .pdf_views import InvoicePdfAdminMixin
+from .reversal_admin import get_reversal_urls, reversal_panel, void_selected_invoices
 from .ui_status import BADGE_COLOURS, UI_STATUSES
 
 
@@ -251,7 +252,7 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
     date_hierarchy = "issuing_date"
     list_select_related = ["customer", "billing_entity"]
     list_per_page = 50
-    actions = ["finalize_selected"]
+    actions = ["finalize_selected", void_selected_invoices]
     inlines = [FeeInline]
     fieldsets = [
         ("Customer", {"fields": ["customer_name", "customer_external_id", "billing_entity"]}),
@@ -260,12 +261,16 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
                                 "net_payment_term", "grace_period_ends_at", "finalized_at", "pdf_document"]}),
         ("Totals", {"fields": ["fees_total", "taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
                                "taxes_total", "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
-                               "grand_total", "total_due"]}),
+                               "grand_total", "total_due", "credits_panel"]}),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft),
+        ObjectTool("Void…", "invoices_invoice_void", "invoices.change_invoice", lambda invoice: invoice.status == "finalized"),
+        ObjectTool("Issue a credit note…", "invoices_invoice_credit_note", "invoices.change_invoice",
+                   lambda invoice: invoice.status == "finalized" and invoice.invoice_type != "credit"),
+        ObjectTool("Regenerate…", "invoices_invoice_regenerate", "invoices.change_invoice", lambda invoice: invoice.status == "voided"),
     ]
 
     class Media:
@@ -444,7 +449,11 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
         urls = [
             path("<path:object_id>/finalize/", self.admin_site.admin_view(self.finalize_view), name="invoices_invoice_finalize"),
         ]
-        return urls + super().get_urls()
+        return urls + get_reversal_urls(self) + super().get_urls()
+
+    @admin.display(description="Coupons, credits and credit notes")
+    def credits_panel(self, invoice):
+        return reversal_panel(invoice)
 
     def finalize_view(self, request, object_id):
         if not self.has_finalize_permission(request):

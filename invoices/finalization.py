@@ -22,7 +22,7 @@ from . import side_effects
 from .models import Fee, Invoice
 from .numbering import assign_numbers
 from .refresh import refresh_locked
-from .totals import compute_totals, save_computed
+from .totals import compute_totals, lock_credit_holders, save_computed
 
 FINALIZED = "finalized"
 CLOSED = "closed"
@@ -81,6 +81,7 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
     for invoice in drafts:
         refresh_locked(invoice)  # Lago refreshes a draft from current usage before finalizing it
+    lock_credit_holders(drafts)  # coupons, credit notes, wallets: consumed by whichever finalizes first
     fees_by_invoice = _load_fees(drafts)
     finalized, closed, computed = [], [], []
     for invoice in drafts:

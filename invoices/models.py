@@ -199,6 +199,7 @@ class Fee(models.Model):
         SUBSCRIPTION = "subscription", "Subscription"
         CHARGE = "charge", "Charge"
         ADD_ON = "add_on", "Add-on"
+        CREDIT = "credit", "Credit (wallet top-up)"
 
     class Adjustment(models.TextChoices):
         NONE = "none", "None"

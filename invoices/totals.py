@@ -91,23 +91,55 @@ def _compute_taxes(fees: list[Fee]) -> list[TaxLine]:
 
 
 # --- credits applied at finalization -------------------------------------------------------
-# Each returns the amount it takes off and records what it consumed, inside the
-# finalizing transaction. They stay at zero until coupons, credit notes and
-# wallets exist (the reversible-billing issue); their place in the order is fixed here.
+# Each returns the amount it takes off. Only a finalizing subscription invoice consumes
+# anything (seed 002: never drafts; never one-off or top-up invoices); what is consumed is
+# recorded by the owning app's service (Credit rows, wallet transactions) inside the
+# finalizing transaction, under row locks, after `lock_credit_holders` took the customers'.
+
+
+def consumes_credits(invoice: Invoice, finalizing: bool) -> bool:
+    return finalizing and invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION
 
 
 def apply_coupons(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> int:
     for fee in fees:
         fee.precise_coupons_amount_cents = Decimal(0)
-    return 0
+    if not consumes_credits(invoice, finalizing) or invoice.fees_amount_cents <= 0:
+        return 0
+    from coupons.services import consume_coupons
+
+    return consume_coupons(invoice, fees)
 
 
 def apply_credit_notes(invoice: Invoice, *, finalizing: bool) -> int:
-    return 0
+    if not consumes_credits(invoice, finalizing) or invoice.sub_total_including_taxes_amount_cents <= 0:
+        return 0
+    from credit_notes.services import consume_credit_notes
+
+    return consume_credit_notes(invoice)
 
 
 def apply_prepaid_credits(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> int:
-    return 0
+    if not consumes_credits(invoice, finalizing) or invoice.total_amount_cents <= 0:
+        return 0
+    from wallets.services import consume_prepaid_credits
+
+    return consume_prepaid_credits(invoice)
+
+
+def lock_credit_holders(invoices: list[Invoice]) -> None:
+    """Lock the customers whose coupons, credit notes and wallets finalizing `invoices` may consume.
+
+    One pass, in primary-key order, before any invoice of the batch consumes
+    anything: two batches finalizing drafts of the same customers in different
+    orders would otherwise lock their credit rows crosswise and deadlock. NO KEY
+    UPDATE leaves inserts referencing the customer unblocked.
+    """
+    from customers.models import Customer
+
+    ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
+    if ids:
+        list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
 def load_fees(invoice: Invoice) -> list[Fee]:

@@ -1,11 +1,97 @@
-"""Voiding a finalized invoice (and regenerating a corrected draft from it).
+"""Voiding a finalized invoice.
 
-Contract (implemented by the reversible-billing issue):
+Contract:
     void_invoice(invoice_id, actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0) -> Invoice
-Row-locked; only finalized invoices (else InvoiceLocked with code "not_voidable"); gives back coupons
-and wallet credits; records invoice.voided; audited.
+Row-locked; only finalized invoices (else InvoiceLocked with code "not_voidable"); gives back
+coupons, credit-note balances and wallet credits it consumed (a top-up invoice's unpaid purchase
+fails); records invoice.voided; audited.
+
+Voiding is the one place besides finalization that writes `status`. Like Lago since
+July 2025, the payment status is not checked. With `generate_credit_note`, one credit
+note for credit + refund is issued first (the invoice must still be finalized for it);
+both amounts together are capped at what the customer was billed after credits, since
+those credits are given back separately. Lago's second, voided "remainder" note is not made.
 """
+from django.db import transaction
+from django.utils import timezone
+
+from audit import log as audit_log
+from audit.actors import Actor
+from coupons.errors import field_error
+from webhooks import outbox
+
+from .models import Invoice, InvoiceLocked
+from .totals import lock_credit_holders
 
 
-def void_invoice(invoice_id, actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0):
-    raise NotImplementedError("Voiding arrives with the reversible-billing issue.")
+def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0, now=None) -> Invoice:
+    from coupons.services import recredit_coupons
+    from credit_notes import services as credit_notes
+    from wallets.services import fail_pending_top_up, recredit_prepaid_credits
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",)).select_related("customer__billing_entity", "billing_entity")
+            .filter(pk=invoice_id).first()
+        )
+        if invoice is None:
+            raise Invoice.DoesNotExist(f"Invoice {invoice_id} does not exist.")
+        if invoice.status != Invoice.Status.FINALIZED:
+            raise InvoiceLocked(f"Invoice {invoice.number} is {invoice.status}: only finalized invoices can be voided.", code="not_voidable")
+        lock_credit_holders([invoice])
+        before = snapshot(invoice)
+
+        note = None
+        if generate_credit_note:
+            note = _void_credit_note(invoice, actor, credit_amount_cents, refund_amount_cents, now, credit_notes)
+
+        invoice.status = Invoice.Status.VOIDED
+        invoice.voided_at = now
+        invoice.payment_overdue = False
+        invoice.save(update_fields=["status", "voided_at", "payment_overdue", "updated_at"])
+
+        given_back = {
+            "coupons": recredit_coupons(invoice),
+            "credit_notes": credit_notes.recredit_credit_notes(invoice),
+            "wallets": recredit_prepaid_credits(invoice, now=now),
+            "failed_top_ups": fail_pending_top_up(invoice),
+        }
+        audit_log.record(
+            "invoice.voided", actor, invoice=invoice, obj=invoice, before=before,
+            after={**snapshot(invoice), "given_back": given_back, "credit_note": note.number if note else None},
+        )
+        outbox.record("invoice.voided", invoice)
+        return invoice
+
+
+def _void_credit_note(invoice, actor, credit_amount_cents, refund_amount_cents, now, credit_notes):
+    credit = credit_notes._amount(credit_amount_cents, "credit_amount_cents")
+    refund = credit_notes._amount(refund_amount_cents, "refund_amount_cents")
+    if credit + refund <= 0:
+        raise field_error("credit_amount", "Enter a credit or a refund amount for the credit note.", "invalid_amount")
+    limit = min(credit_notes.creditable_amount_cents(invoice), invoice.total_amount_cents)
+    if credit + refund > limit or refund > credit_notes.refundable_amount_cents(invoice):
+        raise field_error(
+            "credit_refund_amount",
+            f"Credit + refund ({credit + refund}) exceeds what can be credited on {invoice.number} ({limit}), "
+            f"or the refund exceeds what was paid ({credit_notes.refundable_amount_cents(invoice)}).",
+            "total_amount_exceeds_invoice_amount",
+        )
+    items = credit_notes.items_for_amount(invoice, credit + refund)
+    return credit_notes.create_locked(
+        invoice, actor, reason="other", description=f"Issued when voiding invoice {invoice.number}.", items=items,
+        credit_amount_cents=credit, refund_amount_cents=refund, now=now,
+    )
+
+
+def snapshot(invoice: Invoice) -> dict:
+    return {
+        "status": invoice.status,
+        "number": invoice.number,
+        "payment_status": invoice.payment_status,
+        "payment_overdue": invoice.payment_overdue,
+        "voided_at": invoice.voided_at.isoformat() if invoice.voided_at else None,
+        "total_amount_cents": invoice.total_amount_cents,
+        "total_due_amount_cents": invoice.total_due_amount_cents,
+    }

@@ -1,7 +1,7 @@
 """Recording webhook events. Callers are inside the transaction of the change they report."""
 from .models import WebhookEvent
 
-OBJECT_TYPES = {"invoices.invoice": "invoice", "customers.customer": "customer"}
+OBJECT_TYPES = {"invoices.invoice": "invoice", "customers.customer": "customer", "credit_notes.creditnote": "credit_note"}
 
 
 def event(webhook_type: str, obj) -> WebhookEvent:
