@@ -69,6 +69,11 @@ DJANGO_CODES = {
     "null": "value_is_mandatory",
     "invalid_currency": "value_is_invalid",
     "invalid_timezone": "invalid_timezone",
+    "invalid": "value_is_invalid",
+    "max_length": "value_is_invalid",
+    "min_value": "value_is_invalid",
+    "max_value": "value_is_invalid",
+    "invalid_number": "value_is_invalid",
 }
 
 

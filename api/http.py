@@ -5,6 +5,7 @@ dispatches on the method and turns ApiError / ValidationError into Lago's error 
 so no handler can answer an HTML page or a 500 for bad input.
 """
 import json
+import logging
 import math
 import re
 
@@ -17,6 +18,8 @@ from audit.actors import Actor
 from . import errors
 from .errors import ApiError
 from .models import ApiKey
+
+logger = logging.getLogger(__name__)
 
 
 def endpoint(handlers: dict, *, public: bool = False):
@@ -35,6 +38,10 @@ def endpoint(handlers: dict, *, public: bool = False):
             return exc.response()
         except ValidationError as exc:
             return errors.from_django(exc).response()
+        except Exception:
+            # A bug, not bad input: still JSON, or lago-python-client loses the status.
+            logger.exception("Unhandled error in %s %s", request.method, request.path)
+            return JsonResponse({"status": 500, "error": "Internal Server Error"}, status=500)
 
     view.handlers = handlers
     return view
