@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 
 from addons.models import AddOn
@@ -116,7 +116,8 @@ def list_invoices(request):
         invoices = invoices.filter(billing_entity__code__in=codes)
     for key, value in query_metadata(request).items():
         invoices = invoices.filter(metadata__contains=[{"key": key, "value": value}])
-    rows, meta = paginate(request, invoices.order_by("-issuing_date", "-created_at"))
+    # Drafts have no issuing date yet: they come first, as with PostgreSQL's DESC in Lago.
+    rows, meta = paginate(request, invoices.order_by(F("issuing_date").desc(nulls_first=True), "-created_at"))
     return ok({"invoices": [serialize_invoice(i, detailed=False) for i in rows], "meta": meta})
 
 
