@@ -200,3 +200,13 @@ def test_list_filters_and_meta(api, entity):
     empty = api.get("customers", {"search_term": "zzz"}).json()
     assert empty == {"customers": [], "meta": {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 0, "total_count": 0}}
     assert_error(api.get("customers", {"page": "x"}), 400)
+
+
+def test_seed_003_body_with_its_two_commas_fixed_creates_the_customer(api, entity):
+    fixed = SEED_003_BODY.replace('"tax_codes": []\n', '"tax_codes": [],\n').replace('"document_locale": "fr",\n', '"document_locale": "fr"\n')
+    response = api.post("customers", raw=fixed)
+    assert response.status_code == 200, response.content
+    body = response.json()["customer"]
+    assert body["billing_configuration"]["invoice_grace_period"] == 3 and body["timezone"] == "Europe/Paris"
+    customer = Customer.objects.get(external_id="5eb02857-a71e-4ea2-bcf9-57d3a41bc6ba")
+    assert (customer.currency, customer.legal_name, customer.effective_grace_period) == ("EUR", "Coleman-Blair", 3)
