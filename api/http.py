@@ -9,7 +9,7 @@ import logging
 import math
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -65,10 +65,14 @@ def ok(data, status=200) -> JsonResponse:
 
 def json_body(request) -> dict:
     """The parsed JSON object body; {} when empty. Malformed → 400, never a 500."""
-    if not request.body:
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise errors.bad_request("the request body is too large")
+    if not raw:
         return {}
     try:
-        data = json.loads(request.body)
+        data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"malformed JSON body ({exc})")
     if not isinstance(data, dict):

@@ -4,7 +4,7 @@ Each is one transaction with its audit entry (actor = the API key) and, for cust
 its webhook event. Validation happens before anything is saved: a 4xx writes nothing.
 """
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from addons.models import AddOn
@@ -77,7 +77,18 @@ def update_billing_entity(entity: BillingEntity, values: dict, actor, *, tax_cod
 # --- customers -----------------------------------------------------------------------------
 
 def upsert_customer(external_id: str, values: dict, actor, *, billing_entity_code=None, tax_codes=None) -> tuple[Customer, bool]:
-    """Create or update by external_id; only the keys in `values` change. Returns (customer, created)."""
+    """Create or update by external_id; only the keys in `values` change. Returns (customer, created).
+
+    Two first-time upserts of one external_id race to insert: the loser's unique violation
+    rolls its transaction back and it runs again as an update of the winner's row.
+    """
+    try:
+        return _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
+    except IntegrityError:
+        return _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
+
+
+def _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes):
     from invoices.grace_period import grace_period_changed
 
     with transaction.atomic():
@@ -133,13 +144,16 @@ def create_add_on(values: dict, actor, *, tax_codes=None) -> AddOn:
     missing = {f: "value_is_mandatory" for f in ("name", "code", "amount_cents", "amount_currency") if values.get(f) in (None, "")}
     if missing:
         raise errors.validation_error(missing)
-    with transaction.atomic():
-        add_on = AddOn(**values)
-        _full_clean(add_on)
-        add_on.save()
-        before, after = {}, {k: _json_value(v) for k, v in values.items()}
-        _set_taxes(add_on, tax_codes, before, after)
-        audit_log.record("add_on.created", actor, obj=add_on, after=after)
+    try:
+        with transaction.atomic():
+            add_on = AddOn(**values)
+            _full_clean(add_on)
+            add_on.save()
+            before, after = {}, {k: _json_value(v) for k, v in values.items()}
+            _set_taxes(add_on, tax_codes, before, after)
+            audit_log.record("add_on.created", actor, obj=add_on, after=after)
+    except IntegrityError:  # lost the race for the code to a concurrent create
+        raise errors.validation_error({"code": "value_already_exist"})
     return add_on
 
 

@@ -210,3 +210,42 @@ def test_seed_003_body_with_its_two_commas_fixed_creates_the_customer(api, entit
     assert body["billing_configuration"]["invoice_grace_period"] == 3 and body["timezone"] == "Europe/Paris"
     customer = Customer.objects.get(external_id="5eb02857-a71e-4ea2-bcf9-57d3a41bc6ba")
     assert (customer.currency, customer.legal_name, customer.effective_grace_period) == ("EUR", "Coleman-Blair", 3)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_first_upsert_that_loses_the_insert_race_updates_the_winner(api):
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    entity = factories.billing_entity(code="acme", is_default=True)
+    inserted, release = threading.Event(), threading.Event()
+
+    def other_writer():
+        with transaction.atomic():
+            factories.customer(entity, external_id="c1", name="First")
+            inserted.set()
+            release.wait(10)
+        connection.close()
+
+    result = {}
+
+    def api_call():
+        result["response"] = api.post("customers", {"customer": {"external_id": "c1", "city": "Paris"}})
+        connection.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert inserted.wait(10)
+    caller = threading.Thread(target=api_call)
+    caller.start()
+    time.sleep(0.5)  # the API's insert now waits on the uncommitted row (or its counter lock)
+    release.set()
+    writer.join()
+    caller.join()
+    assert result["response"].status_code == 200, result["response"].content
+    customer = Customer.objects.get(external_id="c1")
+    assert (customer.name, customer.city) == ("First", "Paris")
+    assert AuditLogEntry.objects.filter(action="customer.updated").count() == 1

@@ -58,8 +58,11 @@ def deliver(delivery_id) -> str | None:
     delivery = WebhookDelivery.objects.select_related("event", "endpoint").filter(pk=delivery_id).first()
     if delivery is None or delivery.status not in OPEN:
         return None
-    body = build_body(delivery)
     code, error = None, ""
+    try:
+        body = build_body(delivery)
+    except Exception as exc:  # the object is gone or cannot be serialized: record it, do not crash the worker
+        return _record_attempt(delivery.pk, None, f"payload: {type(exc).__name__}: {exc}"[:1000])
     try:
         response = requests.post(
             delivery.endpoint.webhook_url, data=body, headers=headers_for(delivery, body),
