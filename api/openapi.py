@@ -196,6 +196,9 @@ PATHS = {
         "delete": _op("Delete a webhook endpoint", WE, errors=("401", "404")),
     },
     "/webhooks/json_public_key": {"get": _op("The RSA public key of jwt signatures (base64 of the PEM)", _ref("PublicKey"))},
+    "/webhooks/public_key": {"get": {"summary": "The same key as text/plain", "responses": {
+        "200": {"description": "base64 of the PEM", "content": {"text/plain": {"schema": S}}},
+        "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref("Error")}}}}}},
 }
 
 

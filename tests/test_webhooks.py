@@ -185,3 +185,18 @@ def test_private_key_file_is_generated_once(tmp_path, settings):
     signing._key_file_pem.cache_clear()
     assert signing.public_key_pem() == first
     assert (settings.WEBHOOK_PRIVATE_KEY_FILE.stat().st_mode & 0o777) == 0o600
+
+
+def test_admin_pages_show_the_secret_and_the_deliveries(admin_client, entity):
+    endpoint = WebhookEndpoint.objects.create(webhook_url="https://erp.test/hooks", signature_algo="hmac")
+    page = admin_client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/")
+    assert page.status_code == 200 and endpoint.hmac_secret.encode() in page.content
+    assert admin_client.get("/admin/webhooks/webhookendpoint/add/").status_code == 200
+    from webhooks import outbox
+
+    with transaction.atomic():
+        event = outbox.record("customer.created", factories.customer(entity))
+    row = WebhookDelivery.objects.get()
+    assert admin_client.get(f"/admin/webhooks/webhookevent/{event.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/webhooks/webhookdelivery/{row.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/webhooks/webhookdelivery/?status__exact=pending").status_code == 200

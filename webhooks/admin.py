@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from .delivery import retry_now
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -9,6 +10,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["webhook_url", "name", "signature_algo", "event_types", "created_at"]
     fields = ["name", "webhook_url", "signature_algo", "event_types", "hmac_secret", "id", "created_at"]
     readonly_fields = ["hmac_secret", "id", "created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class DeliveryInline(admin.TabularInline):
