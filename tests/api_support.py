@@ -1,6 +1,6 @@
 """Shared by the API test modules: an API key and a JSON client that sends it.
 
-Import the fixtures into a test module with `from tests.api_support import api, api_key  # noqa: F401`.
+The fixtures are registered for every test module by `pytest_plugins` in tests/conftest.py.
 """
 import json
 

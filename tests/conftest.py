@@ -1,6 +1,9 @@
 import pytest
 from django.conf import settings
 
+# The API tests' fixtures (api_key, api): an API key and a JSON client that sends it.
+pytest_plugins = ["tests.api_support"]
+
 
 def pytest_collection_modifyitems(config, items):
     if getattr(settings, "USING_POSTGRES", False):

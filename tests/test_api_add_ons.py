@@ -4,7 +4,7 @@ import pytest
 from addons.models import AddOn
 from audit.models import AuditLogEntry
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 
 SETUP_FEE = {"add_on": {"name": "Setup fee", "code": "setup_fee", "amount_cents": 50000, "amount_currency": "usd",
                         "description": "One-time setup", "invoice_display_name": "Setup"}}

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from api.models import ApiKey
-from tests.api_support import ApiClient, api, api_key, assert_error  # noqa: F401
+from tests.api_support import ApiClient, assert_error
 from tests import factories
 
 

@@ -4,7 +4,7 @@ import pytest
 from audit.models import AuditLogEntry
 from customers.models import BillingEntity
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 
 # Seed 000 (finalize empty invoices), the --data-raw body exactly as written.
 SEED_000_BODY = """{

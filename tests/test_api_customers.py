@@ -4,7 +4,7 @@ import pytest
 from audit.models import AuditLogEntry
 from customers.models import Customer
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 from webhooks.models import WebhookEvent
 
 SEED_000_BODY = """{

@@ -5,7 +5,7 @@ from addons.models import AddOn
 from audit.models import AuditLogEntry
 from customers.models import Customer
 from tests import factories
-from tests.api_support import ApiClient, api, api_key, assert_error  # noqa: F401
+from tests.api_support import ApiClient, assert_error
 
 
 @pytest.fixture

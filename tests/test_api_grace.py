@@ -11,7 +11,7 @@ from django.utils import timezone
 from customers.models import BillingEntity
 from invoices.models import Invoice
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 from tests.test_api_billing_entities import SEED_003_BODY
 
 

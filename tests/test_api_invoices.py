@@ -10,7 +10,7 @@ from audit.models import AuditLogEntry
 from invoices.finalization import finalize_invoice
 from invoices.models import Invoice
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 from webhooks.models import WebhookEvent
 
 SYSTEM = Actor.system()

@@ -14,7 +14,7 @@ from api.models import ApiKey
 from audit.models import AuditLogEntry
 from invoices.models import Invoice
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 from webhooks.models import WebhookEvent
 
 SEED_004_BODY = """{

@@ -1,12 +1,9 @@
 """GET /api/v1/openapi.json describes what is implemented, and real answers match it."""
-import pytest
-from django.urls import Resolver404, resolve
+from django.urls import resolve
 from jsonschema import Draft202012Validator
 
 from api.openapi import document
-from invoices.finalization import finalize_invoice
 from tests import factories
-from tests.api_support import api, api_key  # noqa: F401
 
 DOC = document()
 

@@ -2,7 +2,7 @@
 import pytest
 
 from audit.models import AuditLogEntry
-from tests.api_support import api, api_key, assert_error  # noqa: F401
+from tests.api_support import assert_error
 from webhooks.models import WebhookEndpoint
 
 

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from tests import factories
-from tests.api_support import api, api_key, assert_error  # noqa: F401
 from tests.webhook_receiver import Receiver
 from webhooks import delivery as webhook_delivery
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent

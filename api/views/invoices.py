@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from addons.models import AddOn
 from customers.models import Customer
 from invoices import deletion, metadata, payments
-from invoices.finalization import NOT_FOUND, finalize_invoice
+from invoices.finalization import finalize_invoice
 from invoices.models import Invoice, InvoiceLocked
 from invoices.serializers import serialize_invoice
 
@@ -209,6 +209,8 @@ def create_one_off(request):
     customer = Customer.objects.filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True).first()
     if customer is None:
         raise errors.not_found("customer")
+    if values.get("billing_entity_code") not in (None, customer.billing_entity.code):
+        raise errors.validation_error({"billing_entity_code": "value_is_invalid"})  # invoices follow the customer's entity
     if not values.get("fees"):
         raise errors.not_found("fees")
     fees = [_fee(item, n) for n, item in enumerate(values["fees"])]
