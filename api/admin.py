@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.db import transaction
 
-from .models import KEY_PREFIX, ApiKey, hash_key
+from audit import log as audit_log
+from audit.actors import Actor
+
+from .models import ApiKey, new_raw_key
 
 
 @admin.register(ApiKey)
@@ -19,11 +22,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        import secrets
-
-        raw = KEY_PREFIX + secrets.token_urlsafe(32)
-        obj.prefix, obj.hashed_key = raw[:10], hash_key(raw)
-        super().save_model(request, obj, form, change)
+        raw = new_raw_key()
+        obj.set_key(raw)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_log.record("api_key.created", Actor.operator(request.user), obj=obj, after={"name": obj.name, "prefix": obj.prefix})
         self.message_user(
             request, f"API key {obj.name!r} created: {raw} — copy it now, it is not shown again.", messages.WARNING
         )
@@ -33,5 +36,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"{count} API key(s) revoked.", messages.SUCCESS)
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            key.revoke(Actor.operator(request.user))
+        self.message_user(request, f"{len(keys)} API key(s) revoked.", messages.SUCCESS)

@@ -9,10 +9,16 @@ import hashlib
 import secrets
 import uuid
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from audit import log as audit_log
+
 KEY_PREFIX = "bc_"
+
+
+def new_raw_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_key(raw_key: str) -> str:
@@ -52,13 +58,22 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
     @classmethod
-    def issue(cls, name: str) -> tuple["ApiKey", str]:
+    def issue(cls, name: str, actor=None) -> tuple["ApiKey", str]:
         """Create a key; returns (row, raw key). The raw key is never stored: show it once."""
-        raw = KEY_PREFIX + secrets.token_urlsafe(32)
-        key = cls.objects.create(name=name, prefix=raw[:10], hashed_key=hash_key(raw))
+        raw = new_raw_key()
+        key = cls(name=name)
+        key.set_key(raw)
+        with transaction.atomic():
+            key.save()
+            if actor is not None:
+                audit_log.record("api_key.created", actor, obj=key, after={"name": name, "prefix": key.prefix})
         return key, raw
 
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+    def set_key(self, raw: str) -> None:
+        self.prefix, self.hashed_key = raw[:10], hash_key(raw)
+
+    def revoke(self, actor=None) -> None:
+        with transaction.atomic():
+            if ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()) and actor:
+                audit_log.record("api_key.revoked", actor, obj=self, after={"name": self.name})
+        self.refresh_from_db(fields=["revoked_at"])

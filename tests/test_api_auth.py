@@ -21,6 +21,10 @@ def test_create_api_key_command_prints_the_key_once_and_stores_only_its_hash():
     assert raw not in (key.hashed_key, key.prefix) and raw.startswith(key.prefix)
     factories.billing_entity()
     assert ApiClient(raw).get("billing_entities").status_code == 200
+    from audit.models import AuditLogEntry
+
+    entry = AuditLogEntry.objects.get(action="api_key.created")
+    assert entry.source == "command" and entry.after == {"name": "billing-sync", "prefix": key.prefix}
 
 
 @pytest.mark.django_db
@@ -73,3 +77,7 @@ def test_admin_creates_a_key_and_shows_it_once(admin_client):
     response = admin_client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [str(key.pk)]}, follow=True)
     key.refresh_from_db()
     assert key.revoked_at is not None
+    from audit.models import AuditLogEntry
+
+    assert list(AuditLogEntry.objects.order_by("created_at").values_list("action", "source")) == [
+        ("api_key.created", "admin"), ("api_key.revoked", "admin")]

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from api.models import ApiKey
+from audit.actors import Actor
 
 
 class Command(BaseCommand):
@@ -12,5 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args, name, **options):
         if ApiKey.objects.filter(name=name).exists():
             raise CommandError(f"An API key named {name!r} already exists.")
-        _, raw = ApiKey.issue(name)
+        _, raw = ApiKey.issue(name, Actor.system(source="command"))
         self.stdout.write(raw)
