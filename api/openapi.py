@@ -97,6 +97,47 @@ SCHEMAS = {
     "PublicKey": _wrap("webhook", _obj({"public_key": S})),
 }
 
+REQUESTS = {
+    "BillingEntityFields": _obj({}, {
+        "name": S, "email": NS, "legal_name": NS, "legal_number": NS, "tax_identification_number": NS,
+        "address_line1": NS, "address_line2": NS, "city": NS, "state": NS, "zipcode": NS, "country": NS,
+        "default_currency": S, "timezone": S, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
+        "document_number_prefix": NS, "finalize_zero_amount_invoice": B, "net_payment_term": {"type": "integer", "minimum": 0},
+        "tax_codes": {"type": "array", "items": S},
+        "billing_configuration": _obj({}, {"invoice_grace_period": {"type": "integer", "minimum": 0},
+                                           "invoice_footer": NS, "document_locale": S}),
+        "invoice_grace_period": {"type": "integer", "minimum": 0, "description": "flat form of seed 003's example"},
+    }),
+    # The client sends the `billing_entity` root; seed 003's example uses the `organization` envelope.
+    "BillingEntityUpdate": {"anyOf": [_wrap("billing_entity", _ref("BillingEntityFields")),
+                                      _wrap("organization", _ref("BillingEntityFields"))]},
+    "CustomerInput": _wrap("customer", _obj({"external_id": S}, {
+        "name": NS, "legal_name": NS, "legal_number": NS, "tax_identification_number": NS, "email": NS, "phone": NS,
+        "url": NS, "address_line1": NS, "address_line2": NS, "city": NS, "state": NS, "zipcode": NS, "country": NS,
+        "currency": NS, "timezone": NS, "net_payment_term": NI, "billing_entity_code": NS,
+        "finalize_zero_amount_invoice": {"enum": ["inherit", "skip", "finalize"]},
+        "tax_codes": {"type": "array", "items": S}, "metadata": {"type": "array", "description": "accepted, not stored"},
+        "billing_configuration": _obj({}, {"invoice_grace_period": NI}),
+    })),
+    "AddOnInput": _wrap("add_on", _obj({}, {
+        "name": S, "invoice_display_name": NS, "code": S, "amount_cents": {"type": "integer", "minimum": 0},
+        "amount_currency": S, "description": NS, "tax_codes": {"type": "array", "items": S}})),
+    "InvoiceUpdate": _wrap("invoice", _obj({}, {
+        "payment_status": {"enum": ["pending", "succeeded", "failed"]},
+        "metadata": {"type": "array", "items": _obj({"key": S}, {"id": NS, "value": S})}})),
+    "OneOffInvoiceInput": _wrap("invoice", _obj({"external_customer_id": S, "fees": {"type": "array", "minItems": 1, "items": _obj(
+        {"add_on_code": S},
+        {"units": {"type": ["number", "string"]}, "unit_amount_cents": I, "description": NS, "invoice_display_name": NS,
+         "from_datetime": {"type": ["string", "null"], "format": "date-time"},
+         "to_datetime": {"type": ["string", "null"], "format": "date-time"}, "tax_codes": {"type": "array", "items": S}})}},
+        {"currency": NS, "billing_entity_code": NS})),
+    "VoidOptions": _obj({}, {"generate_credit_note": B, "credit_amount": I, "refund_amount": I}),
+    "WebhookEndpointInput": _wrap("webhook_endpoint", _obj({}, {
+        "webhook_url": {"type": "string", "format": "uri"}, "signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS,
+        "event_types": {"type": ["array", "null"], "items": S}})),
+}
+SCHEMAS.update(REQUESTS)
+
 ERRORS = {
     "400": "Malformed JSON or a missing root key", "401": "Missing or revoked API key",
     "403": "Not available", "404": "Unknown resource", "405": "Not allowed in this state",
@@ -104,7 +145,7 @@ ERRORS = {
 }
 
 
-def _op(summary, ok_schema=None, *, body=None, errors=("401",), params=None, ok_description="OK"):
+def _op(summary, ok_schema=None, *, body=None, body_required=True, errors=("401",), params=None, ok_description="OK"):
     op = {"summary": summary, "responses": {}}
     if ok_schema is not None:
         op["responses"]["200"] = {"description": ok_description,
@@ -112,7 +153,7 @@ def _op(summary, ok_schema=None, *, body=None, errors=("401",), params=None, ok_
     for code in errors:
         op["responses"][code] = {"description": ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     if params:
         op["parameters"] = params
     return op
@@ -129,7 +170,6 @@ def _query(*names):
 BE, CU, AO, INV, WE = (_wrap(k, _ref(v)) for k, v in [
     ("billing_entity", "BillingEntity"), ("customer", "Customer"), ("add_on", "AddOn"), ("invoice", "Invoice"),
     ("webhook_endpoint", "WebhookEndpoint")])
-ANY_OBJECT = {"type": "object"}
 
 PATHS = {
     "/billing_entities": {"get": _op("List billing entities (no meta)", _list("billing_entities", _ref("BillingEntity"), meta=False))},
@@ -137,14 +177,14 @@ PATHS = {
         "parameters": [_path_param("code")],
         "get": _op("Find a billing entity", BE, errors=("401", "404")),
         "put": _op("Update a billing entity (root billing_entity, or organization as in seed 003)", BE,
-                   body=ANY_OBJECT, errors=("400", "401", "404", "422")),
+                   body=_ref("BillingEntityUpdate"), errors=("400", "401", "404", "422")),
     },
     "/organizations": {"put": _op("Update the organization (the default billing entity)", _wrap("organization", _ref("Organization")),
-                                  body=ANY_OBJECT, errors=("400", "401", "404", "422"))},
+                                  body=_wrap("organization", _ref("BillingEntityFields")), errors=("400", "401", "404", "422"))},
     "/customers": {
         "get": _op("List customers", _list("customers", _ref("Customer")),
                    params=_query("page", "per_page", "search_term", "currencies[]", "countries[]", "billing_entity_codes[]")),
-        "post": _op("Create or update a customer by external_id", CU, body=ANY_OBJECT, errors=("400", "401", "404", "422")),
+        "post": _op("Create or update a customer by external_id", CU, body=_ref("CustomerInput"), errors=("400", "401", "404", "422")),
     },
     "/customers/{external_id}": {
         "parameters": [_path_param("external_id")],
@@ -153,12 +193,12 @@ PATHS = {
     },
     "/add_ons": {
         "get": _op("List add-ons", _list("add_ons", _ref("AddOn")), params=_query("page", "per_page")),
-        "post": _op("Create an add-on", AO, body=ANY_OBJECT, errors=("400", "401", "404", "422")),
+        "post": _op("Create an add-on", AO, body=_ref("AddOnInput"), errors=("400", "401", "404", "422")),
     },
     "/add_ons/{code}": {
         "parameters": [_path_param("code")],
         "get": _op("Find an add-on", AO, errors=("401", "404")),
-        "put": _op("Update an add-on", AO, body=ANY_OBJECT, errors=("400", "401", "404", "422")),
+        "put": _op("Update an add-on", AO, body=_ref("AddOnInput"), errors=("400", "401", "404", "422")),
         "delete": _op("Delete an add-on (soft)", AO, errors=("401", "404")),
     },
     "/invoices": {
@@ -168,12 +208,12 @@ PATHS = {
                                  "payment_statuses[]", "invoice_type", "issuing_date_from", "issuing_date_to",
                                  "payment_overdue", "payment_dispute_lost", "self_billed", "search_term", "currency",
                                  "amount_from", "amount_to", "billing_entity_codes[]")),
-        "post": _op("Create a one-off invoice from add-ons", INV, body=ANY_OBJECT, errors=("400", "401", "404", "422")),
+        "post": _op("Create a one-off invoice from add-ons", INV, body=_ref("OneOffInvoiceInput"), errors=("400", "401", "404", "422")),
     },
     "/invoices/{lago_id}": {
         "parameters": [_path_param("lago_id")],
         "get": _op("Find an invoice (visible statuses only)", INV, errors=("401", "404")),
-        "put": _op("Update payment_status and metadata", INV, body=ANY_OBJECT, errors=("400", "401", "404", "405", "422")),
+        "put": _op("Update payment_status and metadata", INV, body=_ref("InvoiceUpdate"), errors=("400", "401", "404", "405", "422")),
         "delete": _op("Delete a draft", INV, errors=("401", "404", "405")),
     },
     "/invoices/{lago_id}/finalize": {"parameters": [_path_param("lago_id")],
@@ -181,18 +221,19 @@ PATHS = {
     "/invoices/{lago_id}/refresh": {"parameters": [_path_param("lago_id")],
                                     "put": _op("Refresh a draft", INV, errors=("401", "403", "404"))},
     "/invoices/{lago_id}/void": {"parameters": [_path_param("lago_id")],
-                                 "post": _op("Void a finalized invoice", INV, errors=("401", "404", "405", "422"))},
+                                 "post": _op("Void a finalized invoice", INV, body=_ref("VoidOptions"), body_required=False,
+                                             errors=("401", "404", "405", "422"))},
     "/invoices/{lago_id}/download": {"parameters": [_path_param("lago_id")],
                                      "post": _op("The invoice with its file_url, or an empty 200 while there is no PDF",
                                                  INV, errors=("401", "404"))},
     "/webhook_endpoints": {
         "get": _op("List webhook endpoints", _list("webhook_endpoints", _ref("WebhookEndpoint")), params=_query("page", "per_page")),
-        "post": _op("Create a webhook endpoint", WE, body=ANY_OBJECT, errors=("400", "401", "422")),
+        "post": _op("Create a webhook endpoint", WE, body=_ref("WebhookEndpointInput"), errors=("400", "401", "422")),
     },
     "/webhook_endpoints/{lago_id}": {
         "parameters": [_path_param("lago_id")],
         "get": _op("Find a webhook endpoint", WE, errors=("401", "404")),
-        "put": _op("Update a webhook endpoint", WE, body=ANY_OBJECT, errors=("400", "401", "404", "422")),
+        "put": _op("Update a webhook endpoint", WE, body=_ref("WebhookEndpointInput"), errors=("400", "401", "404", "422")),
         "delete": _op("Delete a webhook endpoint", WE, errors=("401", "404")),
     },
     "/webhooks/json_public_key": {"get": _op("The RSA public key of jwt signatures (base64 of the PEM)", _ref("PublicKey"))},

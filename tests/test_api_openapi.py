@@ -22,6 +22,8 @@ def test_document_is_served_without_a_key(client):
     assert response.status_code == 200
     body = response.json()
     assert body["openapi"].startswith("3.1") and "/invoices/{lago_id}/finalize" in body["paths"]
+    for name, schema in body["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema)  # each is valid JSON Schema 2020-12, as OpenAPI 3.1 requires
 
 
 def test_every_documented_path_is_routed():
@@ -80,3 +82,25 @@ def test_real_responses_match_the_document(api, actor):
         assert response.status_code in (200, 400, 404, 405, 422), (method, template, response.content)
         validate(method, template, response)
     assert {r.status_code for _, _, r in checks} == {200, 400, 404, 405, 422}
+
+
+def request_schema(method, template):
+    body = DOC["paths"][template][method.lower()]["requestBody"]["content"]["application/json"]["schema"]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": DOC["components"], **body}
+
+
+def test_the_seeds_request_bodies_match_the_documented_request_schemas():
+    import json
+
+    from tests.test_api_billing_entities import SEED_000_BODY as ENTITY_000, SEED_003_BODY as ENTITY_003
+    from tests.test_api_customers import SEED_000_BODY as CUSTOMER_000, SEED_003_BODY as CUSTOMER_003
+    from tests.test_api_one_off import SEED_004_BODY
+
+    fixed_003 = CUSTOMER_003.replace('"tax_codes": []\n', '"tax_codes": [],\n').replace('"document_locale": "fr",\n', '"document_locale": "fr"\n')
+    cases = [("PUT", "/billing_entities/{code}", ENTITY_000), ("PUT", "/billing_entities/{code}", ENTITY_003),
+             ("POST", "/customers", CUSTOMER_000), ("POST", "/customers", fixed_003), ("POST", "/invoices", SEED_004_BODY)]
+    for method, template, raw in cases:
+        errors = list(Draft202012Validator(request_schema(method, template)).iter_errors(json.loads(raw)))
+        assert not errors, (template, [e.message for e in errors])
+    bad = {"customer": {"external_id": "c1", "finalize_zero_amount_invoice": "never"}}
+    assert list(Draft202012Validator(request_schema("POST", "/customers")).iter_errors(bad))
