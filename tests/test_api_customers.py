@@ -119,11 +119,10 @@ def test_resending_the_same_values_changes_nothing(api, entity):
     assert WebhookEvent.objects.count() == 1
 
 
-@pytest.mark.parametrize("value", ["never", "", "SKIP", 1, True])
+@pytest.mark.parametrize("value", ["never", "", "SKIP", 1, True, None])
 def test_finalize_zero_amount_invoice_must_be_inherit_skip_or_finalize(api, entity, value):
     response = api.post("customers", {"customer": {"external_id": "c1", "finalize_zero_amount_invoice": value}})
-    code = "invalid_value" if isinstance(value, str) else "value_is_invalid"
-    assert_error(response, 422, "validation_errors", {"finalize_zero_amount_invoice": [code]})
+    assert_error(response, 422, "validation_errors", {"finalize_zero_amount_invoice": ["invalid_value"]})
     assert not Customer.objects.exists()
 
 

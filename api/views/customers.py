@@ -12,7 +12,7 @@ FIELDS = {
     "tax_identification_number": "str", "email": "str", "phone": "str", "url": "str",
     "address_line1": "str", "address_line2": "str", "city": "str", "state": "str", "zipcode": "str",
     "country": "str", "currency": "str", "timezone": "str", "net_payment_term": "int",
-    "finalize_zero_amount_invoice": "str", "billing_entity_code": "str", "tax_codes": "str_list",
+    "billing_entity_code": "str", "tax_codes": "str_list",
     "billing_configuration": "dict", "metadata": "list",
 }
 CONFIGURATION = {"invoice_grace_period": "int"}
@@ -29,6 +29,10 @@ def _find(external_id) -> Customer:
 
 def upsert(request):
     _, data = root(request, "customer")
+    # Any value but the three strings (a bool, as billing entities take, included) is invalid_value, as in Lago.
+    policy = data.get("finalize_zero_amount_invoice")
+    if "finalize_zero_amount_invoice" in data and policy not in Customer.FinalizeZeroAmount.values:
+        raise errors.validation_error({"finalize_zero_amount_invoice": "invalid_value"})
     values = pick(data, FIELDS, nullable=TEXT | {"net_payment_term", "currency", "billing_entity_code"})
     external_id = (values.pop("external_id", "") or "").strip()
     if not external_id:
@@ -47,9 +51,8 @@ def upsert(request):
         values["currency"] = values["currency"].upper()
     if "country" in values:
         values["country"] = values["country"].upper()
-    policy = values.get("finalize_zero_amount_invoice")
-    if policy is not None and policy not in Customer.FinalizeZeroAmount.values:
-        raise errors.validation_error({"finalize_zero_amount_invoice": "invalid_value"})
+    if "finalize_zero_amount_invoice" in data:
+        values["finalize_zero_amount_invoice"] = policy
     for field in ("net_payment_term", "invoice_grace_period"):
         if (values.get(field) or 0) < 0:
             raise errors.validation_error({field: "value_is_invalid"})
