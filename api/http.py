@@ -33,6 +33,8 @@ def endpoint(handlers: dict, *, public: bool = False):
                 return response
             if not public:
                 authenticate(request)
+            if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+                raise errors.bad_request("NUL characters are not accepted in the query string")
             return handler(request, **kwargs)
         except ApiError as exc:
             return exc.response()
@@ -71,6 +73,8 @@ def json_body(request) -> dict:
         raise errors.bad_request("the request body is too large")
     if not raw:
         return {}
+    if b"\\u0000" in raw:  # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database
+        raise errors.bad_request("NUL characters (\\u0000) are not accepted")
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -102,14 +106,15 @@ def _as_str(value):
 
 
 def _as_int(value):
+    """An integer that fits a bigint column: JSON ints, 3.0, "3" (as Rails casts); not bools or 1.5."""
     if isinstance(value, bool):
         raise TypeError
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INT.match(value.strip()):
-        return int(value)
+        value = int(value)
+    elif isinstance(value, str) and _INT.match(value.strip()):
+        value = int(value)
+    if isinstance(value, int) and abs(value) < 2**63:
+        return value
     raise TypeError
 
 
@@ -216,6 +221,6 @@ def _positive_int(request, name, default):
     value = request.GET.get(name)
     if value in (None, ""):
         return default
-    if not _INT.match(value) or int(value) < 1:
-        raise errors.bad_request(f"{name} must be a positive integer")
+    if not _INT.match(value) or not 1 <= int(value) <= 10**9:
+        raise errors.bad_request(f"{name} must be an integer from 1 to 1000000000")
     return int(value)

@@ -70,7 +70,7 @@ def _amount(request, name):
     value = request.GET.get(name)
     if value in (None, ""):
         return None
-    if not value.lstrip("-").isdigit():
+    if not value.lstrip("-").isdigit() or abs(int(value)) >= 2**63:
         raise errors.validation_error({name: "value_is_invalid"})
     return int(value)
 
