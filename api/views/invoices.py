@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 
 from addons.models import AddOn
@@ -169,7 +170,7 @@ def finalize(request, invoice_id):
     outcome = finalize_invoice(invoice.pk, request.actor)
     if not outcome.ok:  # lost a race: it is no longer a draft
         raise errors.not_found("invoice")
-    return _answer(request, Invoice.objects.get(pk=invoice.pk))
+    return _answer(request, invoice)
 
 
 def destroy(request, invoice_id):
@@ -184,14 +185,9 @@ def destroy(request, invoice_id):
 def download(request, invoice_id):
     invoice = _find(invoice_id, _queryset().filter(status__in=[Invoice.Status.FINALIZED, Invoice.Status.VOIDED]))
     if not invoice.pdf_file:
-        return _empty()  # Lago answers an empty 200 until the file exists; the client returns None
+        # Lago answers an empty 200 until the file exists; lago-python-client then returns None.
+        return HttpResponse(status=200, content_type="application/json")
     return _answer(request, invoice)
-
-
-def _empty():
-    from django.http import HttpResponse
-
-    return HttpResponse(status=200, content_type="application/json")
 
 
 # --- actions of the one-off, voiding and grace-period issues ----------------------------------
