@@ -64,8 +64,9 @@ def update_billing_entity(entity: BillingEntity, values: dict, actor, *, tax_cod
         entity = BillingEntity.objects.select_for_update().get(pk=entity.pk)
         previous_grace = entity.invoice_grace_period
         before, after = _apply(entity, values)
-        _full_clean(entity)
-        entity.save()
+        if after:  # a no-op update leaves updated_at alone
+            _full_clean(entity)
+            entity.save()
         _set_taxes(entity, tax_codes, before, after)
         if after:
             audit_log.record("billing_entity.updated", actor, obj=entity, before=before, after=after)
@@ -104,8 +105,9 @@ def _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
             raise errors.validation_error({"currency": "currencies_does_not_match"})
         previous_grace = customer.invoice_grace_period
         before, after = _apply(customer, values)
-        _full_clean(customer, exclude=["sequential_id"])
-        customer.save()
+        if created or after:
+            _full_clean(customer, exclude=["sequential_id"])
+            customer.save()
         _set_taxes(customer, tax_codes, before, after)
         if created:
             audit_log.record("customer.created", actor, obj=customer, after=after)
@@ -161,8 +163,9 @@ def update_add_on(add_on: AddOn, values: dict, actor, *, tax_codes=None) -> AddO
     with transaction.atomic():
         add_on = AddOn.objects.select_for_update().get(pk=add_on.pk)
         before, after = _apply(add_on, values)
-        _full_clean(add_on)
-        add_on.save()
+        if after:
+            _full_clean(add_on)
+            add_on.save()
         _set_taxes(add_on, tax_codes, before, after)
         if after:
             audit_log.record("add_on.updated", actor, obj=add_on, before=before, after=after)
