@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "coupons",
     "wallets",
     "credit_notes",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,16 @@ LOGIN_URL = "admin:login"
 # Identity of this instance towards webhook receivers (Lago's organization_id / LAGO_API_URL).
 ORGANIZATION_ID = env.str("ORGANIZATION_ID", default="00000000-0000-0000-0000-000000000001")
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
+
+# Webhook delivery (webhooks/delivery.py). The RS256 key of the `jwt` scheme comes from
+# WEBHOOK_PRIVATE_KEY (a PEM) or else a PEM file generated on first use at WEBHOOK_PRIVATE_KEY_FILE.
+WEBHOOK_PRIVATE_KEY = env.str("WEBHOOK_PRIVATE_KEY", default="").replace("\\n", "\n")
+WEBHOOK_PRIVATE_KEY_FILE = Path(env.str("WEBHOOK_PRIVATE_KEY_FILE", default=str(BASE_DIR / "var" / "webhook_rsa_private_key.pem")))
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=3)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=30)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+if WEBHOOK_MAX_ATTEMPTS < 1 or WEBHOOK_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("WEBHOOK_MAX_ATTEMPTS and WEBHOOK_TIMEOUT_SECONDS must be at least 1.")
 
 # django-q2 with the ORM broker: no Redis, the queue lives in the database.
 Q_CLUSTER = {

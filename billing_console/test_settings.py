@@ -13,6 +13,7 @@ from billing_console.settings import Q_CLUSTER  # noqa: E402
 
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WEBHOOK_PRIVATE_KEY_FILE = Path(os.environ.get("TEST_WEBHOOK_KEY_FILE", "/tmp/billing-console-test-webhook-key.pem"))  # noqa: F405
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", "/tmp/billing-console-test-media"))  # noqa: F405
 
 

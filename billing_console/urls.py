@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from invoices import admin_api
@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # [^/]* also matches an empty id (/api/admin/invoice//finalize), which the view answers with 400.
     re_path(r"^api/admin/invoice/(?P<invoice_id>[^/]*)/finalize/?$", admin_api.finalize_invoice_view, name="admin_api_finalize_invoice"),
+    path("api/v1/", include("api.urls")),
 ]

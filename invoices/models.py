@@ -55,6 +55,7 @@ class Invoice(models.Model):
         FAILED = "failed", "Failed"
         PENDING = "pending", "Pending"
         CLOSED = "closed", "Closed (empty, skipped)"
+        DELETED = "deleted", "Deleted (draft removed through the API)"
 
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", "Pending"

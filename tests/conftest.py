@@ -6,6 +6,9 @@ from django.conf import settings
 # Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# The API tests' fixtures (api_key, api): an API key and a JSON client that sends it.
+pytest_plugins = ["tests.api_support"]
+
 
 def pytest_collection_modifyitems(config, items):
     if getattr(settings, "USING_POSTGRES", False):

@@ -1,5 +1,15 @@
-"""Recording webhook events. Callers are inside the transaction of the change they report."""
-from .models import WebhookEvent
+"""Recording webhook events. Callers are inside the transaction of the change they report.
+
+record_many writes the events and, in the same transaction, one WebhookDelivery per
+(event, endpoint that wants its type); after commit, a django-q2 task delivers each.
+"""
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 OBJECT_TYPES = {"invoices.invoice": "invoice", "customers.customer": "customer", "credit_notes.creditnote": "credit_note"}
 
@@ -18,10 +28,32 @@ def record(webhook_type: str, obj) -> WebhookEvent:
 
 
 def record_many(events: list[WebhookEvent]) -> list[WebhookEvent]:
+    if not events:
+        return []
     created = WebhookEvent.objects.bulk_create(events)
-    schedule_delivery([e.id for e in created])
+    endpoints = list(WebhookEndpoint.objects.all())
+    if not endpoints:
+        return created
+    # The first attempt runs right after commit; until its lease ends the retry sweep leaves the row alone.
+    lease = timezone.now() + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(event=e, endpoint=endpoint, next_attempt_at=lease)
+         for e in created for endpoint in endpoints if endpoint.wants(e.webhook_type)]
+    )
+    schedule_delivery([d.id for d in deliveries])
     return created
 
 
-def schedule_delivery(event_ids) -> None:
-    """Queue delivery after commit. Endpoints and signed delivery arrive with the REST API issue."""
+def schedule_delivery(delivery_ids) -> None:
+    """Queue one delivery task per row after commit (never inside the change's transaction)."""
+    if not delivery_ids:
+        return
+    ids = [str(i) for i in delivery_ids]
+
+    def queue():
+        from django_q.tasks import async_task
+
+        for delivery_id in ids:
+            async_task("webhooks.delivery.deliver", delivery_id)
+
+    transaction.on_commit(queue)

@@ -1,0 +1,257 @@
+"""The OpenAPI 3.1 document of what /api/v1 implements (hand-written; tests validate real answers against it).
+
+3.1 so the schemas are plain JSON Schema (nullable = ["string", "null"]).
+"""
+from copy import deepcopy
+
+
+def _n(kind):
+    return {"type": [kind, "null"]}
+
+
+S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+NS, NI, NB = _n("string"), _n("integer"), _n("boolean")
+DATETIME = {"type": "string", "format": "date-time"}
+
+
+def _obj(required: dict, optional: dict | None = None) -> dict:
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})}}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _wrap(key, schema):
+    return _obj({key: schema})
+
+
+def _list(key, item, meta=True):
+    required = {key: {"type": "array", "items": item}}
+    if meta:
+        required["meta"] = _ref("PaginationMeta")
+    return _obj(required)
+
+
+SCHEMAS = {
+    "PaginationMeta": _obj({"current_page": I, "next_page": NI, "prev_page": NI, "total_pages": I, "total_count": I}),
+    "Error": _obj({"status": I, "error": S}, {"code": S, "error_details": {"type": "object",
+                                                                             "additionalProperties": {"type": "array", "items": S}}}),
+    "Tax": _obj({"lago_id": S, "name": S, "code": S, "rate": {"type": "number"}, "created_at": DATETIME},
+                {"description": NS, "applied_to_organization": B}),
+    "BillingEntity": _obj(
+        {"lago_id": S, "code": S, "name": S, "is_default": B, "created_at": DATETIME, "updated_at": DATETIME},
+        {"default_currency": S, "timezone": S, "email": NS, "legal_name": NS, "legal_number": NS,
+         "tax_identification_number": NS, "address_line1": NS, "address_line2": NS, "city": NS, "state": NS,
+         "zipcode": NS, "country": NS, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
+         "document_number_prefix": S, "finalize_zero_amount_invoice": B, "net_payment_term": I,
+         "invoice_grace_period": I, "invoice_footer": NS, "document_locale": S,
+         "taxes": {"type": "array", "items": _ref("Tax")}},
+    ),
+    "Organization": _obj(
+        {"name": S, "created_at": DATETIME},
+        {"lago_id": S, "default_currency": S, "timezone": S, "finalize_zero_amount_invoice": B, "net_payment_term": I,
+         "billing_configuration": _obj({}, {"invoice_footer": NS, "invoice_grace_period": I, "document_locale": S})},
+    ),
+    "Customer": _obj(
+        {"lago_id": S, "external_id": S, "created_at": DATETIME, "updated_at": DATETIME, "applicable_timezone": S},
+        {"sequential_id": I, "billing_entity_code": S, "name": NS, "email": NS, "currency": NS, "timezone": NS,
+         "country": NS, "net_payment_term": NI,
+         "finalize_zero_amount_invoice": {"enum": ["inherit", "skip", "finalize"]},
+         "billing_configuration": _obj({}, {"invoice_grace_period": NI, "payment_provider": NS, "document_locale": NS}),
+         "metadata": {"type": "array"}, "taxes": {"type": "array", "items": _ref("Tax")}},
+    ),
+    "AddOn": _obj(
+        {"lago_id": S, "name": S, "code": S, "amount_cents": I, "amount_currency": S, "created_at": DATETIME},
+        {"invoice_display_name": NS, "description": NS, "taxes": {"type": "array", "items": _ref("Tax")}},
+    ),
+    "Fee": _obj({}, {
+        "lago_id": S, "lago_invoice_id": S, "amount_cents": I, "amount_currency": S, "taxes_amount_cents": I,
+        "total_amount_cents": I, "units": S, "unit_amount_cents": I, "description": NS, "invoice_display_name": NS,
+        "from_date": NS, "to_date": NS, "payment_status": S,
+        "item": _obj({"type": S, "code": S}, {"name": S, "invoice_display_name": S, "lago_item_id": NS, "item_type": S}),
+        "applied_taxes": {"type": "array"},
+    }),
+    "Invoice": _obj(
+        {"lago_id": S, "number": S, "payment_overdue": B, "net_payment_term": I, "invoice_type": S, "version_number": I,
+         "status": {"enum": ["draft", "finalized", "voided", "failed", "pending", "closed", "deleted"]},
+         "payment_status": {"enum": ["pending", "succeeded", "failed"]}, "currency": S,
+         **{f: I for f in [
+             "fees_amount_cents", "coupons_amount_cents", "taxes_amount_cents", "credit_notes_amount_cents",
+             "progressive_billing_credit_amount_cents", "sub_total_excluding_taxes_amount_cents",
+             "sub_total_including_taxes_amount_cents", "total_amount_cents", "total_due_amount_cents",
+             "prepaid_credit_amount_cents"]}},
+        {"sequential_id": NI, "issuing_date": {"type": ["string", "null"], "format": "date"},
+         "payment_due_date": {"type": ["string", "null"], "format": "date"}, "total_paid_amount_cents": I,
+         "voided_at": NS, "finalized_at": NS, "file_url": NS, "billing_entity_code": S,
+         "created_at": DATETIME, "updated_at": DATETIME, "customer": _ref("Customer"),
+         "metadata": {"type": "array", "items": _obj({"key": S, "value": S}, {"lago_id": S, "created_at": S})},
+         "applied_taxes": {"type": "array", "items": _obj({"tax_code": S, "tax_rate": {"type": "number"}, "amount_cents": I})},
+         "fees": {"type": "array", "items": _ref("Fee")}},
+    ),
+    "WebhookEndpoint": _obj(
+        {"lago_id": S, "lago_organization_id": S, "webhook_url": S, "created_at": DATETIME},
+        {"signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS, "event_types": {"type": ["array", "null"], "items": S},
+         "hmac_key": S},
+    ),
+    "PublicKey": _wrap("webhook", _obj({"public_key": S})),
+}
+
+REQUESTS = {
+    "BillingEntityFields": _obj({}, {
+        "name": S, "email": NS, "legal_name": NS, "legal_number": NS, "tax_identification_number": NS,
+        "address_line1": NS, "address_line2": NS, "city": NS, "state": NS, "zipcode": NS, "country": NS,
+        "default_currency": S, "timezone": S, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
+        "document_number_prefix": NS, "finalize_zero_amount_invoice": B, "net_payment_term": {"type": "integer", "minimum": 0},
+        "tax_codes": {"type": "array", "items": S},
+        "billing_configuration": _obj({}, {"invoice_grace_period": {"type": "integer", "minimum": 0},
+                                           "invoice_footer": NS, "document_locale": S}),
+        "invoice_grace_period": {"type": "integer", "minimum": 0, "description": "flat form of seed 003's example"},
+    }),
+    # The client sends the `billing_entity` root; seed 003's example uses the `organization` envelope.
+    "BillingEntityUpdate": {"anyOf": [_wrap("billing_entity", _ref("BillingEntityFields")),
+                                      _wrap("organization", _ref("BillingEntityFields"))]},
+    "CustomerInput": _wrap("customer", _obj({"external_id": S}, {
+        "name": NS, "legal_name": NS, "legal_number": NS, "tax_identification_number": NS, "email": NS, "phone": NS,
+        "url": NS, "address_line1": NS, "address_line2": NS, "city": NS, "state": NS, "zipcode": NS, "country": NS,
+        "currency": NS, "timezone": NS, "net_payment_term": NI, "billing_entity_code": NS,
+        "finalize_zero_amount_invoice": {"enum": ["inherit", "skip", "finalize"]},
+        "tax_codes": {"type": "array", "items": S}, "metadata": {"type": "array", "description": "accepted, not stored"},
+        "billing_configuration": _obj({}, {"invoice_grace_period": NI}),
+    })),
+    "AddOnInput": _wrap("add_on", _obj({}, {
+        "name": S, "invoice_display_name": NS, "code": S, "amount_cents": {"type": "integer", "minimum": 0},
+        "amount_currency": S, "description": NS, "tax_codes": {"type": "array", "items": S}})),
+    "InvoiceUpdate": _wrap("invoice", _obj({}, {
+        "payment_status": {"enum": ["pending", "succeeded", "failed"]},
+        "metadata": {"type": "array", "items": _obj({"key": S}, {"id": NS, "value": S})}})),
+    "OneOffInvoiceInput": _wrap("invoice", _obj({"external_customer_id": S, "fees": {"type": "array", "minItems": 1, "items": _obj(
+        {"add_on_code": S},
+        {"units": {"type": ["number", "string"]}, "unit_amount_cents": I, "description": NS, "invoice_display_name": NS,
+         "from_datetime": {"type": ["string", "null"], "format": "date-time"},
+         "to_datetime": {"type": ["string", "null"], "format": "date-time"}, "tax_codes": {"type": "array", "items": S}})}},
+        {"currency": NS, "billing_entity_code": NS})),
+    "VoidOptions": _obj({}, {"generate_credit_note": B, "credit_amount": I, "refund_amount": I}),
+    "WebhookEndpointInput": _wrap("webhook_endpoint", _obj({}, {
+        "webhook_url": {"type": "string", "format": "uri"}, "signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS,
+        "event_types": {"type": ["array", "null"], "items": S}})),
+}
+SCHEMAS.update(REQUESTS)
+
+ERRORS = {
+    "400": "Malformed JSON or a missing root key", "401": "Missing or revoked API key",
+    "403": "Not available", "404": "Unknown resource", "405": "Not allowed in this state",
+    "422": "Validation errors",
+}
+
+
+def _op(summary, ok_schema=None, *, body=None, body_required=True, errors=("401",), params=None, ok_description="OK"):
+    op = {"summary": summary, "responses": {}}
+    if ok_schema is not None:
+        op["responses"]["200"] = {"description": ok_description,
+                                  "content": {"application/json": {"schema": ok_schema}}}
+    for code in errors:
+        op["responses"][code] = {"description": ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
+    if body:
+        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name):
+    return {"name": name, "in": "path", "required": True, "schema": S}
+
+
+def _query(*names):
+    return [{"name": n, "in": "query", "required": False, "schema": S} for n in names]
+
+
+BE, CU, AO, INV, WE = (_wrap(k, _ref(v)) for k, v in [
+    ("billing_entity", "BillingEntity"), ("customer", "Customer"), ("add_on", "AddOn"), ("invoice", "Invoice"),
+    ("webhook_endpoint", "WebhookEndpoint")])
+
+PATHS = {
+    "/billing_entities": {"get": _op("List billing entities (no meta)", _list("billing_entities", _ref("BillingEntity"), meta=False))},
+    "/billing_entities/{code}": {
+        "parameters": [_path_param("code")],
+        "get": _op("Find a billing entity", BE, errors=("401", "404")),
+        "put": _op("Update a billing entity (root billing_entity, or organization as in seed 003)", BE,
+                   body=_ref("BillingEntityUpdate"), errors=("400", "401", "404", "422")),
+    },
+    "/organizations": {"put": _op("Update the organization (the default billing entity)", _wrap("organization", _ref("Organization")),
+                                  body=_wrap("organization", _ref("BillingEntityFields")), errors=("400", "401", "404", "422"))},
+    "/customers": {
+        "get": _op("List customers", _list("customers", _ref("Customer")),
+                   params=_query("page", "per_page", "search_term", "currencies[]", "countries[]", "billing_entity_codes[]")),
+        "post": _op("Create or update a customer by external_id", CU, body=_ref("CustomerInput"), errors=("400", "401", "404", "422")),
+    },
+    "/customers/{external_id}": {
+        "parameters": [_path_param("external_id")],
+        "get": _op("Find a customer", CU, errors=("401", "404")),
+        "delete": _op("Delete a customer (soft)", CU, errors=("401", "404")),
+    },
+    "/add_ons": {
+        "get": _op("List add-ons", _list("add_ons", _ref("AddOn")), params=_query("page", "per_page")),
+        "post": _op("Create an add-on", AO, body=_ref("AddOnInput"), errors=("400", "401", "404", "422")),
+    },
+    "/add_ons/{code}": {
+        "parameters": [_path_param("code")],
+        "get": _op("Find an add-on", AO, errors=("401", "404")),
+        "put": _op("Update an add-on", AO, body=_ref("AddOnInput"), errors=("400", "401", "404", "422")),
+        "delete": _op("Delete an add-on (soft)", AO, errors=("401", "404")),
+    },
+    "/invoices": {
+        "get": _op("List invoices (issuing_date desc, created_at desc)", _list("invoices", _ref("Invoice")),
+                   errors=("400", "401", "422"),
+                   params=_query("page", "per_page", "external_customer_id", "status", "statuses[]", "payment_status",
+                                 "payment_statuses[]", "invoice_type", "issuing_date_from", "issuing_date_to",
+                                 "payment_overdue", "payment_dispute_lost", "self_billed", "search_term", "currency",
+                                 "amount_from", "amount_to", "billing_entity_codes[]")),
+        "post": _op("Create a one-off invoice from add-ons", INV, body=_ref("OneOffInvoiceInput"), errors=("400", "401", "404", "422")),
+    },
+    "/invoices/{lago_id}": {
+        "parameters": [_path_param("lago_id")],
+        "get": _op("Find an invoice (visible statuses only)", INV, errors=("401", "404")),
+        "put": _op("Update payment_status and metadata", INV, body=_ref("InvoiceUpdate"), errors=("400", "401", "404", "405", "422")),
+        "delete": _op("Delete a draft", INV, errors=("401", "404", "405")),
+    },
+    "/invoices/{lago_id}/finalize": {"parameters": [_path_param("lago_id")],
+                                     "put": _op("Finalize a draft (non-drafts: 404)", INV, errors=("401", "404"))},
+    "/invoices/{lago_id}/refresh": {"parameters": [_path_param("lago_id")],
+                                    "put": _op("Refresh a draft", INV, errors=("401", "403", "404"))},
+    "/invoices/{lago_id}/void": {"parameters": [_path_param("lago_id")],
+                                 "post": _op("Void a finalized invoice", INV, body=_ref("VoidOptions"), body_required=False,
+                                             errors=("401", "404", "405", "422"))},
+    "/invoices/{lago_id}/download": {"parameters": [_path_param("lago_id")],
+                                     "post": _op("The invoice with its file_url, or an empty 200 while there is no PDF",
+                                                 INV, errors=("401", "404"))},
+    "/webhook_endpoints": {
+        "get": _op("List webhook endpoints", _list("webhook_endpoints", _ref("WebhookEndpoint")), params=_query("page", "per_page")),
+        "post": _op("Create a webhook endpoint", WE, body=_ref("WebhookEndpointInput"), errors=("400", "401", "422")),
+    },
+    "/webhook_endpoints/{lago_id}": {
+        "parameters": [_path_param("lago_id")],
+        "get": _op("Find a webhook endpoint", WE, errors=("401", "404")),
+        "put": _op("Update a webhook endpoint", WE, body=_ref("WebhookEndpointInput"), errors=("400", "401", "404", "422")),
+        "delete": _op("Delete a webhook endpoint", WE, errors=("401", "404")),
+    },
+    "/webhooks/json_public_key": {"get": _op("The RSA public key of jwt signatures (base64 of the PEM)", _ref("PublicKey"))},
+    "/webhooks/public_key": {"get": {"summary": "The same key as text/plain", "responses": {
+        "200": {"description": "base64 of the PEM", "content": {"text/plain": {"schema": S}}},
+        "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref("Error")}}}}}},
+}
+
+
+def document() -> dict:
+    return deepcopy({
+        "openapi": "3.1.0",
+        "info": {"title": "billing-console API (Lago-compatible subset)", "version": "1.0.0"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": PATHS,
+    })

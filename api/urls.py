@@ -1,0 +1,27 @@
+"""/api/v1 routes: no trailing slashes (lago-python-client sends none), CSRF-exempt views."""
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+
+from .views import add_ons, billing_entities, customers, invoices, meta, webhook_endpoints
+
+urlpatterns = [
+    path("openapi.json", meta.openapi_view),
+    path("billing_entities", billing_entities.collection),
+    path("billing_entities/<str:code>", billing_entities.member),
+    path("organizations", billing_entities.organization),
+    path("customers", customers.collection),
+    path("customers/<str:external_id>", customers.member),
+    path("add_ons", add_ons.collection),
+    path("add_ons/<str:code>", add_ons.member),
+    path("invoices", invoices.collection),
+    path("invoices/<str:invoice_id>", invoices.member),
+    path("invoices/<str:invoice_id>/finalize", invoices.finalize_view),
+    path("invoices/<str:invoice_id>/download", invoices.download_view),
+    path("invoices/<str:invoice_id>/void", invoices.void_view),
+    path("invoices/<str:invoice_id>/refresh", invoices.refresh_view),
+    path("webhook_endpoints", webhook_endpoints.collection),
+    path("webhook_endpoints/<str:lago_id>", webhook_endpoints.member),
+    path("webhooks/json_public_key", webhook_endpoints.json_public_key_view),
+    path("webhooks/public_key", webhook_endpoints.public_key_view),
+    re_path(r"^(?P<rest>.*)$", csrf_exempt(meta.unknown_route)),
+]

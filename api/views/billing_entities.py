@@ -1,0 +1,78 @@
+"""/billing_entities and /organizations (the organization is the default billing entity)."""
+from customers.models import BillingEntity
+from customers.serializers import serialize_billing_entity
+
+from .. import errors, services
+from ..http import endpoint, ok, pick, root
+from ..serializers import serialize_organization
+
+FIELDS = {
+    "name": "str", "email": "str", "legal_name": "str", "legal_number": "str", "tax_identification_number": "str",
+    "address_line1": "str", "address_line2": "str", "city": "str", "state": "str", "zipcode": "str",
+    "country": "str", "default_currency": "str", "timezone": "str", "document_numbering": "str",
+    "document_number_prefix": "str", "finalize_zero_amount_invoice": "bool", "net_payment_term": "int",
+    "invoice_grace_period": "int", "invoice_footer": "str", "document_locale": "str",
+    "tax_codes": "str_list", "billing_configuration": "dict",
+}
+CONFIGURATION = {"invoice_grace_period": "int", "invoice_footer": "str", "document_locale": "str"}
+TEXT = {"email", "legal_name", "legal_number", "tax_identification_number", "address_line1", "address_line2",
+        "city", "state", "zipcode", "country", "invoice_footer", "document_number_prefix"}
+
+
+def _values(data: dict) -> tuple[dict, list | None]:
+    """Request → model values. Grace period, footer and locale are nested in billing_configuration
+    (the client), or flat (seed 003's "organization" example); the nested value wins."""
+    values = pick(data, FIELDS, nullable=TEXT)
+    config = values.pop("billing_configuration", None) or {}
+    values.update(pick(config, CONFIGURATION, prefix="billing_configuration.", nullable={"invoice_footer"}))
+    tax_codes = values.pop("tax_codes", None)
+    for field in TEXT:
+        if field in values and values[field] is None:
+            values[field] = ""
+    if "country" in values:
+        values["country"] = values["country"].upper()
+    if "default_currency" in values:
+        values["default_currency"] = values["default_currency"].upper()
+    for field in ("net_payment_term", "invoice_grace_period"):
+        if values.get(field, 0) < 0:
+            raise errors.validation_error({field: "value_is_invalid"})
+    return values, tax_codes
+
+
+def _find(code) -> BillingEntity:
+    entity = BillingEntity.objects.filter(code=code).first()
+    if entity is None:
+        raise errors.not_found("billing_entity")
+    return entity
+
+
+def list_entities(request):
+    entities = BillingEntity.objects.prefetch_related("taxes").order_by("created_at")
+    return ok({"billing_entities": [serialize_billing_entity(e) for e in entities]})
+
+
+def show(request, code):
+    return ok({"billing_entity": serialize_billing_entity(_find(code))})
+
+
+def update(request, code):
+    entity = _find(code)
+    _, data = root(request, "billing_entity", "organization")
+    values, tax_codes = _values(data)
+    entity = services.update_billing_entity(entity, values, request.actor, tax_codes=tax_codes)
+    return ok({"billing_entity": serialize_billing_entity(entity)})
+
+
+def update_organization(request):
+    entity = BillingEntity.objects.filter(is_default=True).first() or BillingEntity.objects.order_by("created_at").first()
+    if entity is None:
+        raise errors.not_found("organization")
+    _, data = root(request, "organization")
+    values, tax_codes = _values(data)
+    entity = services.update_billing_entity(entity, values, request.actor, tax_codes=tax_codes)
+    return ok({"organization": serialize_organization(entity)})
+
+
+collection = endpoint({"GET": list_entities})
+member = endpoint({"GET": show, "PUT": update})
+organization = endpoint({"PUT": update_organization})

@@ -1,0 +1,291 @@
+"""/invoices: list with Lago's filters, find, update (payment status, metadata), finalize,
+delete drafts, download, and the one-off / void / refresh actions of later issues.
+
+Every state change goes through its service in invoices/; views only parse and map
+outcomes onto Lago's status codes.
+"""
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import HttpResponse
+from django.utils.dateparse import parse_datetime
+
+from addons.models import AddOn
+from customers.models import Customer
+from invoices import deletion, metadata, payments
+from invoices.finalization import finalize_invoice
+from invoices.models import Invoice, InvoiceLocked
+from invoices.serializers import serialize_invoice
+
+from .. import errors
+from ..http import endpoint, json_body, ok, paginate, pick, query_bool, query_list, query_metadata, root
+
+INVOICE_TYPES = ["subscription", "add_on", "credit", "one_off", "advance_charges", "progressive_billing"]
+
+
+def _queryset():
+    return Invoice.objects.select_related("customer__billing_entity", "billing_entity").prefetch_related(
+        "applied_taxes", "customer__taxes"
+    )
+
+
+def _find(invoice_id, queryset=None) -> Invoice:
+    """A visible invoice by its lago_id; anything else (bad uuid included) is invoice_not_found."""
+    try:
+        invoice = (queryset if queryset is not None else _queryset().visible()).filter(pk=invoice_id).first()
+    except ValidationError:
+        invoice = None
+    if invoice is None:
+        raise errors.not_found("invoice")
+    return invoice
+
+
+def _answer(request, invoice: Invoice, *, detailed=True):
+    invoice = _queryset().prefetch_related("fees__applied_taxes", "fees__add_on").get(pk=invoice.pk)
+    data = serialize_invoice(invoice, detailed=detailed)
+    if data.get("file_url") and data["file_url"].startswith("/"):
+        data["file_url"] = request.build_absolute_uri(data["file_url"])
+    return ok({"invoice": data})
+
+
+def _locked(exc: InvoiceLocked, status=405):
+    return errors.ApiError(status, exc.code or "not_allowed")
+
+
+# --- list ------------------------------------------------------------------------------------
+
+def _date(request, name):
+    value = request.GET.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.validation_error({name: "invalid_date"})
+
+
+def _amount(request, name):
+    value = request.GET.get(name)
+    if value in (None, ""):
+        return None
+    if not value.lstrip("-").isdigit() or abs(int(value)) >= 2**63:
+        raise errors.validation_error({name: "value_is_invalid"})
+    return int(value)
+
+
+def list_invoices(request):
+    invoices = _queryset().visible()
+    if external_id := request.GET.get("external_customer_id"):
+        invoices = invoices.filter(customer__external_id=external_id)
+    if statuses := query_list(request, "statuses") + query_list(request, "status"):
+        if set(statuses) - set(Invoice.VISIBLE_STATUSES):
+            raise errors.validation_error({"statuses": "value_is_invalid"})
+        invoices = invoices.filter(status__in=statuses)
+    if payment_statuses := query_list(request, "payment_statuses") + query_list(request, "payment_status"):
+        if set(payment_statuses) - set(Invoice.PaymentStatus.values):
+            raise errors.validation_error({"payment_statuses": "value_is_invalid"})
+        invoices = invoices.filter(payment_status__in=payment_statuses)
+    if invoice_type := request.GET.get("invoice_type"):
+        if invoice_type not in INVOICE_TYPES:
+            raise errors.validation_error({"invoice_type": "value_is_invalid"})
+        invoices = invoices.filter(invoice_type=invoice_type)
+    if (day := _date(request, "issuing_date_from")) is not None:
+        invoices = invoices.filter(issuing_date__gte=day)
+    if (day := _date(request, "issuing_date_to")) is not None:
+        invoices = invoices.filter(issuing_date__lte=day)
+    if (overdue := query_bool(request, "payment_overdue")) is not None:
+        invoices = invoices.filter(payment_overdue=overdue)
+    # Disputes and self-billing do not exist here: asking for them finds nothing.
+    if query_bool(request, "payment_dispute_lost") or query_bool(request, "self_billed"):
+        invoices = invoices.none()
+    if term := request.GET.get("search_term"):
+        invoices = invoices.filter(
+            Q(number__icontains=term) | Q(id__icontains=term) | Q(customer__name__icontains=term)
+            | Q(customer__external_id__icontains=term) | Q(customer__email__icontains=term)
+            | Q(customer__legal_name__icontains=term)
+        )
+    if currency := request.GET.get("currency"):
+        invoices = invoices.filter(currency=currency.upper())
+    if (low := _amount(request, "amount_from")) is not None:
+        invoices = invoices.filter(total_amount_cents__gte=low)
+    if (high := _amount(request, "amount_to")) is not None:
+        invoices = invoices.filter(total_amount_cents__lte=high)
+    if codes := query_list(request, "billing_entity_codes"):
+        invoices = invoices.filter(billing_entity__code__in=codes)
+    for key, value in query_metadata(request).items():
+        invoices = invoices.filter(metadata__contains=[{"key": key, "value": value}])
+    # Drafts have no issuing date yet: they come first, as with PostgreSQL's DESC in Lago.
+    rows, meta = paginate(request, invoices.order_by(F("issuing_date").desc(nulls_first=True), "-created_at"))
+    return ok({"invoices": [serialize_invoice(i, detailed=False) for i in rows], "meta": meta})
+
+
+# --- one invoice -----------------------------------------------------------------------------
+
+def show(request, invoice_id):
+    return _answer(request, _find(invoice_id))
+
+
+def update(request, invoice_id):
+    invoice = _find(invoice_id)
+    _, data = root(request, "invoice")
+    values = pick(data, {"payment_status": "str", "metadata": "list"})
+    items = values.get("metadata")
+    if items is not None:
+        items = [_metadata_item(item, n) for n, item in enumerate(items)]
+    if invoice.status == Invoice.Status.VOIDED:
+        raise errors.not_allowed("update_on_voided_invoice")
+    if items is not None and invoice.status == Invoice.Status.DRAFT:
+        raise errors.not_allowed("metadata_on_draft_invoice")
+    if "payment_status" in values:
+        if invoice.status == Invoice.Status.DRAFT:
+            raise errors.not_allowed("payment_status_update_on_draft_invoice")
+        if values["payment_status"] not in Invoice.PaymentStatus.values:
+            raise errors.validation_error({"payment_status": "value_is_invalid"})
+    try:
+        with transaction.atomic():
+            if "payment_status" in values:
+                invoice = payments.update_payment_status(invoice, values["payment_status"], request.actor)
+            if items is not None:
+                invoice = metadata.update_metadata(invoice, items, request.actor)
+    except InvoiceLocked as exc:
+        raise _locked(exc)
+    return _answer(request, invoice)
+
+
+def _metadata_item(item, n):
+    if not isinstance(item, dict):
+        raise errors.validation_error({f"metadata.{n}": "value_is_invalid"})
+    values = pick(item, {"id": "str", "key": "str", "value": "str"}, prefix=f"metadata.{n}.", nullable={"id"})
+    if not values.get("key"):
+        raise errors.validation_error({f"metadata.{n}.key": "value_is_mandatory"})
+    values.setdefault("value", "")
+    return values
+
+
+def finalize(request, invoice_id):
+    invoice = _find(invoice_id, _queryset().drafts())  # Lago looks finalize up in the draft scope
+    outcome = finalize_invoice(invoice.pk, request.actor)
+    if not outcome.ok:  # lost a race: it is no longer a draft
+        raise errors.not_found("invoice")
+    return _answer(request, invoice)
+
+
+def destroy(request, invoice_id):
+    invoice = _find(invoice_id)
+    try:
+        invoice = deletion.delete_draft(invoice.pk, request.actor)
+    except InvoiceLocked as exc:
+        raise _locked(exc)
+    return _answer(request, invoice)
+
+
+def download(request, invoice_id):
+    invoice = _find(invoice_id, _queryset().filter(status__in=[Invoice.Status.FINALIZED, Invoice.Status.VOIDED]))
+    if not invoice.pdf_file:
+        # Lago queues the render and answers an empty 200 until the file exists (the client returns None).
+        from invoices.pdf_tasks import queue_invoice_pdfs
+
+        queue_invoice_pdfs([invoice.pk])
+        return HttpResponse(status=200, content_type="application/json")
+    return _answer(request, invoice)
+
+
+# --- actions of the one-off, voiding and grace-period issues ----------------------------------
+
+FEE_FIELDS = {"add_on_code": "str", "unit_amount_cents": "int", "units": "any_number", "description": "str",
+              "invoice_display_name": "str", "from_datetime": "str", "to_datetime": "str", "tax_codes": "str_list"}
+
+
+def create_one_off(request):
+    from invoices.one_off import create_one_off_invoice
+
+    _, data = root(request, "invoice")
+    values = pick(data, {"external_customer_id": "str", "currency": "str", "fees": "list", "billing_entity_code": "str"},
+                  nullable={"currency", "billing_entity_code"})
+    customer = Customer.objects.filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True).first()
+    if customer is None:
+        raise errors.not_found("customer")
+    if values.get("billing_entity_code") not in (None, customer.billing_entity.code):
+        raise errors.validation_error({"billing_entity_code": "value_is_invalid"})  # invoices follow the customer's entity
+    if not values.get("fees"):
+        raise errors.not_found("fees")
+    fees = [_fee(item, n) for n, item in enumerate(values["fees"])]
+    currency = (values.get("currency") or "").upper() or None
+    invoice = create_one_off_invoice(customer, fees=fees, actor=request.actor, currency=currency)
+    return _answer(request, invoice)
+
+
+def _fee(item, n) -> dict:
+    prefix = f"fees.{n}."
+    if not isinstance(item, dict):
+        raise errors.validation_error({f"fees.{n}": "value_is_invalid"})
+    spec = {k: v for k, v in FEE_FIELDS.items() if v != "any_number"}
+    fee = pick(item, spec, prefix=prefix, nullable={"description", "invoice_display_name", "from_datetime", "to_datetime",
+                                                    "unit_amount_cents", "tax_codes"})
+    fee = {k: v for k, v in fee.items() if v is not None}
+    add_on = AddOn.objects.active().filter(code=fee.pop("add_on_code", "")).first()
+    if add_on is None:
+        raise errors.not_found("add_on")
+    fee["add_on"] = add_on
+    if item.get("units") is not None:
+        units = item["units"]
+        try:
+            if isinstance(units, bool) or not isinstance(units, (int, float, str)):
+                raise InvalidOperation
+            fee["units"] = Decimal(repr(units) if isinstance(units, float) else str(units))
+        except InvalidOperation:
+            raise errors.validation_error({prefix + "units": "value_is_invalid"})
+        if fee["units"] <= 0 or not fee["units"].is_finite():
+            raise errors.validation_error({prefix + "units": "value_is_invalid"})
+    for field in ("from_datetime", "to_datetime"):
+        if field in fee:
+            try:
+                parsed = parse_datetime(fee[field])
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                raise errors.validation_error({prefix + field: "invalid_format"})
+            fee[field] = parsed
+    if ("from_datetime" in fee) != ("to_datetime" in fee):
+        raise errors.validation_error({prefix + "to_datetime": "value_is_mandatory"})
+    return fee
+
+
+def void(request, invoice_id):
+    from invoices.voiding import void_invoice
+
+    invoice = _find(invoice_id)
+    data = json_body(request)
+    options = pick(data, {"generate_credit_note": "bool", "credit_amount": "int", "refund_amount": "int"})
+    try:
+        invoice = void_invoice(
+            invoice.pk, request.actor, generate_credit_note=options.get("generate_credit_note", False),
+            credit_amount_cents=options.get("credit_amount", 0), refund_amount_cents=options.get("refund_amount", 0),
+        )
+    except InvoiceLocked as exc:
+        raise _locked(exc)
+    return _answer(request, invoice)
+
+
+def refresh(request, invoice_id):
+    from invoices.refresh import refresh_draft
+
+    invoice = _find(invoice_id)
+    try:
+        invoice = refresh_draft(invoice.pk, request.actor)
+    except ValidationError as exc:
+        if getattr(exc, "code", None) == "feature_unavailable":
+            raise errors.forbidden("feature_unavailable")
+        raise
+    return _answer(request, invoice)
+
+
+collection = endpoint({"GET": list_invoices, "POST": create_one_off})
+member = endpoint({"GET": show, "PUT": update, "DELETE": destroy})
+finalize_view = endpoint({"PUT": finalize})
+download_view = endpoint({"POST": download})
+void_view = endpoint({"POST": void})
+refresh_view = endpoint({"PUT": refresh})

@@ -1,0 +1,106 @@
+"""GET /api/v1/openapi.json describes what is implemented, and real answers match it."""
+from django.urls import resolve
+from jsonschema import Draft202012Validator
+
+from api.openapi import document
+from tests import factories
+
+DOC = document()
+
+
+def validate(method: str, template: str, response):
+    operation = DOC["paths"][template][method.lower()]
+    spec = operation["responses"][str(response.status_code)]
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": DOC["components"],
+              **spec["content"]["application/json"]["schema"]}
+    errors = sorted(Draft202012Validator(schema).iter_errors(response.json()), key=str)
+    assert not errors, f"{method} {template} {response.status_code}: {[e.message for e in errors][:5]}"
+
+
+def test_document_is_served_without_a_key(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["openapi"].startswith("3.1") and "/invoices/{lago_id}/finalize" in body["paths"]
+    for name, schema in body["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema)  # each is valid JSON Schema 2020-12, as OpenAPI 3.1 requires
+
+
+def test_every_documented_path_is_routed():
+    for template in DOC["paths"]:
+        concrete = template.replace("{code}", "x").replace("{external_id}", "x").replace("{lago_id}", "x")
+        match = resolve(f"/api/v1{concrete}")
+        assert match.url_name != "unknown" and match.func.__name__ == "view", template
+        handlers = {m.lower() for m in match.func.handlers}
+        documented = {m for m in DOC["paths"][template] if m != "parameters"}
+        assert documented <= handlers, (template, documented, handlers)
+
+
+def test_real_responses_match_the_document(api, actor):
+    entity = factories.billing_entity(code="acme", is_default=True)
+    factories.tax(code="vat-20")
+    checks = [
+        ("GET", "/billing_entities", api.get("billing_entities")),
+        ("GET", "/billing_entities/{code}", api.get("billing_entities/acme")),
+        ("GET", "/billing_entities/{code}", api.get("billing_entities/zzz")),
+        ("PUT", "/billing_entities/{code}", api.put("billing_entities/acme", {"billing_entity": {"country": "US", "tax_codes": ["vat-20"]}})),
+        ("PUT", "/billing_entities/{code}", api.put("billing_entities/acme", {"nope": 1})),
+        ("PUT", "/billing_entities/{code}", api.put("billing_entities/acme", {"billing_entity": {"net_payment_term": "x"}})),
+        ("PUT", "/organizations", api.put("organizations", {"organization": {"default_currency": "USD"}})),
+        ("POST", "/customers", api.post("customers", {"customer": {"external_id": "c1", "currency": "USD", "tax_codes": ["vat-20"]}})),
+        ("POST", "/customers", api.post("customers", {"customer": {"external_id": "c2", "finalize_zero_amount_invoice": "x"}})),
+        ("GET", "/customers", api.get("customers")),
+        ("GET", "/customers/{external_id}", api.get("customers/c1")),
+        ("GET", "/customers/{external_id}", api.get("customers/zzz")),
+        ("POST", "/add_ons", api.post("add_ons", {"add_on": {"name": "Setup", "code": "setup", "amount_cents": 100, "amount_currency": "USD"}})),
+        ("POST", "/add_ons", api.post("add_ons", {"add_on": {"name": "Setup", "code": "setup", "amount_cents": 100, "amount_currency": "USD"}})),
+        ("GET", "/add_ons", api.get("add_ons")),
+        ("PUT", "/add_ons/{code}", api.put("add_ons/setup", {"add_on": {"amount_cents": 200}})),
+        ("GET", "/add_ons/{code}", api.get("add_ons/setup")),
+        ("POST", "/webhook_endpoints", api.post("webhook_endpoints", {"webhook_endpoint": {"webhook_url": "https://x.test/h"}})),
+        ("GET", "/webhook_endpoints", api.get("webhook_endpoints")),
+        ("GET", "/webhooks/json_public_key", api.get("webhooks/json_public_key")),
+        ("GET", "/invoices", api.get("invoices", {"statuses[]": ["bogus"]})),
+    ]
+    customer = factories.customer(entity, external_id="c3")
+    draft = factories.invoice(customer, fees=[(2, 500)], taxes=[])
+    other = factories.invoice(customer, fees=[(1, 100)])
+    checks += [
+        ("GET", "/invoices/{lago_id}", api.get(f"invoices/{draft.pk}")),
+        ("PUT", "/invoices/{lago_id}", api.put(f"invoices/{draft.pk}", {"invoice": {"payment_status": "succeeded"}})),
+        ("PUT", "/invoices/{lago_id}/finalize", api.put(f"invoices/{draft.pk}/finalize")),
+        ("PUT", "/invoices/{lago_id}/finalize", api.put(f"invoices/{draft.pk}/finalize")),
+        ("PUT", "/invoices/{lago_id}", api.put(f"invoices/{draft.pk}", {"invoice": {"payment_status": "succeeded",
+                                                                                     "metadata": [{"key": "po", "value": "1"}]}})),
+        ("GET", "/invoices", api.get("invoices", {"per_page": 1})),
+        ("DELETE", "/invoices/{lago_id}", api.delete(f"invoices/{draft.pk}")),
+        ("DELETE", "/invoices/{lago_id}", api.delete(f"invoices/{other.pk}")),
+        ("DELETE", "/customers/{external_id}", api.delete("customers/c1")),
+        ("DELETE", "/add_ons/{code}", api.delete("add_ons/setup")),
+    ]
+    for method, template, response in checks:
+        assert response.status_code in (200, 400, 404, 405, 422), (method, template, response.content)
+        validate(method, template, response)
+    assert {r.status_code for _, _, r in checks} == {200, 400, 404, 405, 422}
+
+
+def request_schema(method, template):
+    body = DOC["paths"][template][method.lower()]["requestBody"]["content"]["application/json"]["schema"]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": DOC["components"], **body}
+
+
+def test_the_seeds_request_bodies_match_the_documented_request_schemas():
+    import json
+
+    from tests.test_api_billing_entities import SEED_000_BODY as ENTITY_000, SEED_003_BODY as ENTITY_003
+    from tests.test_api_customers import SEED_000_BODY as CUSTOMER_000, SEED_003_BODY as CUSTOMER_003
+    from tests.test_api_one_off import SEED_004_BODY
+
+    fixed_003 = CUSTOMER_003.replace('"tax_codes": []\n', '"tax_codes": [],\n').replace('"document_locale": "fr",\n', '"document_locale": "fr"\n')
+    cases = [("PUT", "/billing_entities/{code}", ENTITY_000), ("PUT", "/billing_entities/{code}", ENTITY_003),
+             ("POST", "/customers", CUSTOMER_000), ("POST", "/customers", fixed_003), ("POST", "/invoices", SEED_004_BODY)]
+    for method, template, raw in cases:
+        errors = list(Draft202012Validator(request_schema(method, template)).iter_errors(json.loads(raw)))
+        assert not errors, (template, [e.message for e in errors])
+    bad = {"customer": {"external_id": "c1", "finalize_zero_amount_invoice": "never"}}
+    assert list(Draft202012Validator(request_schema("POST", "/customers")).iter_errors(bad))

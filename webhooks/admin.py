@@ -1,0 +1,60 @@
+from django.contrib import admin, messages
+from django.db import models
+
+from .delivery import retry_now
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["webhook_url", "name", "signature_algo", "event_types", "created_at"]
+    fields = ["name", "webhook_url", "signature_algo", "event_types", "hmac_secret", "id", "created_at"]
+    readonly_fields = ["hmac_secret", "id", "created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class DeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    extra = 0
+    fields = ["endpoint", "status", "attempts", "last_response_code", "next_attempt_at", "last_error"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "webhook_type", "object_type", "object_id"]
+    list_filter = ["webhook_type"]
+    search_fields = ["object_id"]
+    readonly_fields = ["id", "webhook_type", "object_type", "object_id", "created_at"]
+    inlines = [DeliveryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "endpoint", "status", "attempts", "last_response_code", "next_attempt_at"]
+    list_filter = ["status", "endpoint"]
+    list_select_related = ["event", "endpoint"]
+    search_fields = ["id", "event__object_id", "event__webhook_type"]
+    readonly_fields = [
+        "id", "event", "endpoint", "status", "attempts", "next_attempt_at", "last_attempt_at",
+        "last_response_code", "last_error", "succeeded_at", "created_at",
+    ]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry selected deliveries now")
+    def retry(self, request, queryset):
+        count = retry_now(list(queryset))
+        self.message_user(request, f"{count} delivery(ies) queued again (succeeded ones are left alone).", messages.SUCCESS)
