@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "audit",
     "customers",
     "addons",
+    "plans",
+    "usage",
+    "subscriptions",
     "invoices",
     "webhooks",
 ]
