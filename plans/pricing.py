@@ -88,7 +88,7 @@ _MODELS = {"standard": _standard, "graduated": _graduated, "volume": _volume, "p
 def validate_properties(charge_model: str, properties, *, field="properties") -> None:
     """ValidationError (code invalid_charge_properties) unless `properties` fit the charge model."""
     def fail(message):
-        raise ValidationError({field: message}, code="invalid_charge_properties")
+        raise ValidationError({field: ValidationError(message, code="invalid_charge_properties")})
 
     if charge_model not in _MODELS:
         fail(f"Unknown charge model {charge_model!r}.")

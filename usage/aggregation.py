@@ -36,5 +36,6 @@ def aggregate_units(metric, external_subscription_id: str, start, end, *, includ
 def _matches(values: dict) -> Q:
     q = Q()
     for key, allowed in values.items():
-        q &= Q(**{f"properties__{key}__in": list(allowed)})
+        # has_key first: without it, NOT (NULL IN (...)) would drop events lacking the key from `exclude`.
+        q &= Q(properties__has_key=key) & Q(**{f"properties__{key}__in": list(allowed)})
     return q

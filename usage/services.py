@@ -28,7 +28,7 @@ def record_events(items: list[dict]) -> list[Event]:
     events = [_build(item) for item in items]
     ids = [e.transaction_id for e in events]
     if len(set(ids)) != len(ids):
-        raise ValidationError({"transaction_id": "The batch repeats a transaction_id."}, code="value_already_exist")
+        raise ValidationError({"transaction_id": ValidationError("The batch repeats a transaction_id.", code="value_already_exist")})
     taken = list(Event.objects.filter(transaction_id__in=ids).values_list("transaction_id", flat=True)[:5])
     if taken:
         raise _duplicate(taken)
@@ -40,10 +40,8 @@ def record_events(items: list[dict]) -> list[Event]:
 
 
 def _duplicate(ids):
-    return ValidationError(
-        {"transaction_id": f"An event with transaction_id {', '.join(map(str, ids))} was already recorded."},
-        code="value_already_exist",
-    )
+    message = f"An event with transaction_id {', '.join(map(str, ids))} was already recorded."
+    return ValidationError({"transaction_id": ValidationError(message, code="value_already_exist")})
 
 
 def _build(item: dict) -> Event:
@@ -75,7 +73,7 @@ def _build(item: dict) -> Event:
     else:
         precise = None
     if errors:
-        raise ValidationError(errors, code="invalid")
+        raise ValidationError({field: ValidationError(message, code="invalid_value") for field, message in errors.items()})
     return Event(
         transaction_id=str(item["transaction_id"]).strip(), external_subscription_id=str(item["external_subscription_id"]).strip(),
         code=str(item["code"]).strip(), timestamp=stamp, properties=properties, precise_total_amount_cents=precise,
