@@ -3,6 +3,7 @@
 Each unit of work is its own transaction, so a crash mid-run loses nothing: the next run
 picks up what is left.
 """
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -52,8 +53,9 @@ def finalize_due_invoices(now=None, *, batch_size: int = BATCH_SIZE, on_batch=No
 
 def finalize_invoice_ids(invoice_ids) -> list:
     """Finalize given drafts now (queued when a shorter grace period made them due)."""
+    ids = [uuid.UUID(str(pk)) for pk in invoice_ids]  # task arguments arrive as strings
     with transaction.atomic():
-        return [outcome.result for outcome in finalize_invoices(invoice_ids, Actor.system("task"))]
+        return [outcome.result for outcome in finalize_invoices(ids, Actor.system("task"))]
 
 
 def mark_overdue_invoices(now=None) -> tuple[int, int]:
