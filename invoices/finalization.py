@@ -19,9 +19,10 @@ from audit.actors import Actor
 from webhooks import outbox
 
 from . import side_effects
+from .bulk import bulk_update
 from .models import Fee, Invoice
 from .numbering import assign_numbers
-from .refresh import refresh_locked
+from .refresh import refresh_locked_many
 from .totals import compute_totals, save_computed
 
 FINALIZED = "finalized"
@@ -79,8 +80,7 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     existing = set(locked) if not skip_locked else set(Invoice.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
-    for invoice in drafts:
-        refresh_locked(invoice)  # Lago refreshes a draft from current usage before finalizing it
+    refresh_locked_many(drafts)  # Lago refreshes a draft from current usage before finalizing it
     fees_by_invoice = _load_fees(drafts)
     finalized, closed, computed = [], [], []
     for invoice in drafts:
@@ -160,7 +160,7 @@ def _save(computed) -> None:
     for invoice in invoices:
         invoice.updated_at = now
     # The rows are locked and were drafts when read, so the frozen-field guard has nothing to say.
-    Invoice.objects.bulk_update(invoices, FINALIZE_FIELDS, batch_size=500)
+    bulk_update(invoices, FINALIZE_FIELDS, batch_size=500)
 
 
 def _created_webhook_type(invoice: Invoice) -> str:

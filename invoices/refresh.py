@@ -19,6 +19,7 @@ from django.db import transaction
 
 from audit import log as audit_log
 
+from .bulk import bulk_update
 from .models import Fee, Invoice
 
 
@@ -44,53 +45,79 @@ def refresh_draft(invoice_id, actor, *, now=None) -> Invoice:
         return invoice
 
 
-def refresh_locked(invoice, *, charges=None) -> None:
+def refresh_locked(invoice) -> None:
     """Recompute the fees of an already locked draft in place (called by finalization before totals).
 
-    One-off and other non-subscription invoices have nothing to refresh. `charges` lets a
-    batch caller pass the plan's charges it already loaded.
+    One-off and other non-subscription invoices have nothing to refresh.
     """
-    if invoice.subscription_id is None or invoice.status != Invoice.Status.DRAFT:
-        return
-    from plans.pricing import price
-    from subscriptions.fees import compute_fees, fee_key
+    refresh_locked_many([invoice])
 
-    specs = {spec.key: spec for spec in compute_fees(invoice, charges)}
+
+def refresh_locked_many(invoices) -> None:
+    """refresh_locked for a batch of locked invoices, with a handful of queries for the whole batch."""
+    from plans.pricing import price
+    from subscriptions.fees import compute_fees_many, fee_key
+    from subscriptions.models import Subscription
+
+    invoices = [i for i in invoices if i.subscription_id is not None and i.status == Invoice.Status.DRAFT]
+    if not invoices:
+        return
+    missing = {i.subscription_id for i in invoices if not Invoice.subscription.is_cached(i)}
+    if missing:
+        loaded = Subscription.objects.select_related("plan").in_bulk(missing)
+        for invoice in invoices:
+            if invoice.subscription_id in loaded:
+                invoice.subscription = loaded[invoice.subscription_id]
+    specs_by_invoice = compute_fees_many(invoices)
+    fees_by_invoice: dict = {}
+    for fee in Fee.objects.filter(invoice__in=invoices).select_related("charge", "charge_filter"):
+        fees_by_invoice.setdefault(fee.invoice_id, []).append(fee)
     updated, deleted = [], []
-    for fee in list(invoice.fees.all()):
-        key = fee_key(fee)
-        if key is None:
-            continue
-        spec = specs.pop(key, None)
-        if fee.adjustment == Fee.Adjustment.TOTAL_AMOUNT:
-            continue  # the operator's amount stands
-        if fee.adjustment == Fee.Adjustment.TOTAL_UNITS:
-            if fee.charge_id:
-                properties = fee.charge_filter.properties if fee.charge_filter_id else fee.charge.properties
-                result = price(fee.charge.charge_model, properties, fee.units, invoice.currency)
-                _set_figures(fee, fee.units, result.amount_cents, result.precise_amount_cents, 0)
-                updated.append(fee)
-            continue
-        if spec is None:
-            if fee.invoice_display_name:  # renamed by the operator: kept, at zero
-                _set_figures(fee, Decimal(0), 0, Decimal(0), 0)
-                updated.append(fee)
-            else:
-                deleted.append(fee.pk)
-            continue
-        _set_figures(fee, spec.units, spec.amount_cents, spec.precise_amount_cents, spec.events_count)
-        fee.description = spec.description
-        fee.from_datetime, fee.to_datetime = spec.from_datetime, spec.to_datetime
-        updated.append(fee)
+    for invoice in invoices:
+        specs = {spec.key: spec for spec in specs_by_invoice[invoice.pk]}
+        for fee in fees_by_invoice.get(invoice.pk, []):
+            key = fee_key(fee)
+            if key is None:
+                continue
+            spec = specs.pop(key, None)
+            if fee.adjustment == Fee.Adjustment.TOTAL_AMOUNT:
+                continue  # the operator's amount stands
+            if fee.adjustment == Fee.Adjustment.TOTAL_UNITS:
+                if fee.charge_id:
+                    properties = fee.charge_filter.properties if fee.charge_filter_id else fee.charge.properties
+                    result = price(fee.charge.charge_model, properties, fee.units, invoice.currency)
+                    _set_figures(fee, fee.units, result.amount_cents, result.precise_amount_cents, 0)
+                    updated.append(fee)
+                continue
+            if spec is None:
+                if fee.invoice_display_name:  # renamed by the operator: kept, at zero
+                    _set_figures(fee, Decimal(0), 0, Decimal(0), 0)
+                    updated.append(fee)
+                else:
+                    deleted.append(fee.pk)
+                continue
+            if _unchanged(fee, spec):
+                continue
+            _set_figures(fee, spec.units, spec.amount_cents, spec.precise_amount_cents, spec.events_count)
+            fee.description = spec.description
+            fee.from_datetime, fee.to_datetime = spec.from_datetime, spec.to_datetime
+            updated.append(fee)
+        if specs:
+            create_fees(invoice, list(specs.values()))
     if deleted:
-        Fee.objects.filter(pk__in=deleted).delete()  # the invoice row is locked and a draft
-    if updated:
-        Fee.objects.bulk_update(updated, [
-            "units", "amount_cents", "precise_amount_cents", "unit_amount_cents", "precise_unit_amount",
-            "events_count", "description", "from_datetime", "to_datetime",
-        ])
-    if specs:
-        create_fees(invoice, list(specs.values()))
+        Fee.objects.filter(pk__in=deleted).delete()  # the invoice rows are locked and drafts
+    bulk_update(updated, [
+        "units", "amount_cents", "precise_amount_cents", "unit_amount_cents", "precise_unit_amount",
+        "events_count", "description", "from_datetime", "to_datetime",
+    ])
+
+
+def _unchanged(fee, spec) -> bool:
+    return (
+        fee.units == spec.units and fee.amount_cents == spec.amount_cents and fee.events_count == spec.events_count
+        and fee.precise_amount_cents == spec.precise_amount_cents and fee.description == spec.description
+        and fee.from_datetime == spec.from_datetime and fee.to_datetime == spec.to_datetime
+    )
 
 
 def create_fees(invoice, specs) -> list[Fee]:

@@ -112,13 +112,12 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
 
     The invoices' own amount fields are saved by the caller together with its other changes.
     """
-    from .models import FeeTax, InvoiceTax
+    from .bulk import bulk_update
+    from .models import InvoiceTax
 
     fees = [fee for _, invoice_fees, _ in items for fee in invoice_fees]
-    Fee.objects.bulk_update(fees, ["taxes_amount_cents", "taxes_rate", "precise_coupons_amount_cents"], batch_size=1000)
-    FeeTax.objects.bulk_update(
-        [applied for fee in fees for applied in fee.applied_taxes.all()], ["amount_cents"], batch_size=1000
-    )
+    bulk_update(fees, ["taxes_amount_cents", "taxes_rate", "precise_coupons_amount_cents"])
+    bulk_update([applied for fee in fees for applied in fee.applied_taxes.all()], ["amount_cents"])
     InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _, _ in items]).delete()
     InvoiceTax.objects.bulk_create(
         [

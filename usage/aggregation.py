@@ -15,8 +15,15 @@ def aggregate_units(metric, external_subscription_id: str, start, end, *, includ
     `include` ({"region": ["eu"]}) keeps events matching every key; `exclude` drops events
     matching any of those filters (a charge's own fee counts events no filter took).
     """
+    found = aggregate_units_many(metric, [external_subscription_id], start, end, include=include, exclude=exclude)
+    return found.get(external_subscription_id, (Decimal(0), 0))
+
+
+def aggregate_units_many(metric, external_subscription_ids, start, end, *, include: dict | None = None,
+                         exclude: list[dict] = ()) -> dict[str, tuple[Decimal, int]]:
+    """aggregate_units for many subscriptions sharing a period: one GROUP BY query."""
     events = Event.objects.filter(
-        external_subscription_id=external_subscription_id, code=metric.code, timestamp__gte=start, timestamp__lte=end
+        external_subscription_id__in=list(external_subscription_ids), code=metric.code, timestamp__gte=start, timestamp__lte=end
     )
     if include:
         events = events.filter(_matches(include))
@@ -29,8 +36,8 @@ def aggregate_units(metric, external_subscription_id: str, start, end, *, includ
         "max": Max(value),
         "unique_count": Count(KeyTextTransform(metric.field_name, "properties"), distinct=True),
     }[metric.aggregation]
-    result = events.aggregate(units=aggregation, events=Count("id"))
-    return Decimal(result["units"] or 0), result["events"]
+    rows = events.order_by().values("external_subscription_id").annotate(units=aggregation, events=Count("id"))
+    return {row["external_subscription_id"]: (Decimal(row["units"] or 0), row["events"]) for row in rows}
 
 
 def _matches(values: dict) -> Q:

@@ -1,0 +1,105 @@
+"""Benchmark: the grace-period sweep finalizing N due subscription drafts of 5 fees each.
+
+    python bench/finalize_due.py --drafts 20000 [--customers 20000] [--batch-size 500]
+
+Creates its own database (bench_finalize_due), bulk-creates N subscriptions on a plan with a
+subscription fee and 4 charges, their N drafts (5 fees each, one tax per fee) and one event per
+charge, then runs finalize_due_invoices (each draft refreshed from the events, then finalized).
+The last line reports invoices/s and the sweep's peak memory (RSS high-water mark).
+"""
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import django_on_fresh_database, peak_rss_mib, reset_peak_rss  # noqa: E402
+
+CHUNK = 5000
+
+
+def build(drafts: int, customers: int):
+    import uuid
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from customers.models import BillingEntity, Customer, Tax
+    from invoices.models import Fee, FeeTax, Invoice
+    from plans.models import BillableMetric, Charge, Plan
+    from subscriptions.models import Subscription
+
+    jan, feb = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 1, tzinfo=timezone.utc)
+    last = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    entity = BillingEntity.objects.create(code="bench", name="Bench", invoice_grace_period=3, document_number_prefix="BEN")
+    vat = Tax.objects.create(code="vat", name="VAT", rate=Decimal("20"))
+    plan = Plan.objects.create(code="bench", name="Bench plan", amount_cents=1000)
+    charges = []
+    for i in range(4):
+        metric = BillableMetric.objects.create(code=f"m{i}", name=f"Metric {i}")
+        charges.append(Charge.objects.create(plan=plan, billable_metric=metric, properties={"amount": "0.25"}))
+    Customer.objects.bulk_create(
+        [Customer(external_id=f"c{i}", sequential_id=i + 1, billing_entity=entity, name=f"C{i}", currency="USD") for i in range(customers)],
+        batch_size=CHUNK,
+    )
+    customer_ids = list(Customer.objects.order_by("sequential_id").values_list("pk", flat=True))
+    for start in range(0, drafts, CHUNK):
+        rows = range(start, min(start + CHUNK, drafts))
+        subs = Subscription.objects.bulk_create([
+            Subscription(external_id=f"s{i}", customer_id=customer_ids[i % customers], plan=plan, started_at=jan) for i in rows
+        ])
+        invoices = Invoice.objects.bulk_create([
+            Invoice(id=uuid.uuid4(), billing_entity=entity, customer_id=sub.customer_id, currency="USD", number="BEN-DRAFT",
+                    subscription=sub, period_from=jan, period_to=last, grace_period_ends_at=datetime(2026, 2, 4, tzinfo=timezone.utc))
+            for sub in subs
+        ])
+        fees = []
+        for invoice, sub in zip(invoices, subs):
+            fees.append(Fee(invoice=invoice, kind="subscription", subscription=sub, units=1, unit_amount_cents=1000,
+                            precise_unit_amount=1000, amount_cents=1000, precise_amount_cents=1000, from_datetime=jan, to_datetime=last))
+            for position, charge in enumerate(charges, 1):
+                fees.append(Fee(invoice=invoice, kind="charge", subscription=sub, charge=charge, units=1, unit_amount_cents=25,
+                                precise_unit_amount=25, amount_cents=25, precise_amount_cents=25, from_datetime=jan,
+                                to_datetime=last, position=position, events_count=1))
+        Fee.objects.bulk_create(fees)
+        FeeTax.objects.bulk_create([FeeTax(fee=fee, tax=vat, tax_code="vat", tax_name="VAT", tax_rate=vat.rate) for fee in fees])
+    with connection.cursor() as cursor:  # one event per (subscription, charge), in January
+        cursor.execute(
+            """INSERT INTO usage_event (transaction_id, external_subscription_id, code, timestamp, properties, created_at)
+               SELECT 'e' || s || '-' || m, 's' || s, 'm' || m, %s::timestamptz + (s %% 1000) * interval '1 minute', '{}'::jsonb, now()
+               FROM generate_series(0, %s - 1) s, generate_series(0, 3) m""",
+            [jan.replace(day=10), drafts],
+        )
+        cursor.execute("ANALYZE")
+    return feb
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drafts", type=int, default=20000)
+    parser.add_argument("--customers", type=int, default=0, help="default: one customer per draft")
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args()
+    django_on_fresh_database("bench_finalize_due")
+
+    from invoices.models import Invoice
+    from invoices.tasks import finalize_due_invoices
+
+    started = time.perf_counter()
+    now = build(args.drafts, args.customers or args.drafts).replace(day=10)
+    print(f"fixture: {args.drafts} drafts x 5 fees in {time.perf_counter() - started:.1f} s", flush=True)
+    gc.collect()
+    reset_peak_rss()
+    batches = []
+    started = time.perf_counter()
+    done = finalize_due_invoices(now, batch_size=args.batch_size, on_batch=lambda outcomes: batches.append(len(outcomes)))
+    elapsed = time.perf_counter() - started
+    assert done == args.drafts == Invoice.objects.filter(status="finalized").count(), done
+    print(f"{len(batches)} batches of up to {args.batch_size}")
+    print(f"finalized {done} invoices in {elapsed:.2f} s: {done / elapsed:.0f} invoices/s, peak memory {peak_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
