@@ -20,7 +20,7 @@ from webhooks import outbox
 
 from . import side_effects
 from .bulk import bulk_update
-from .models import Fee, Invoice
+from .models import Fee, FeeTax, Invoice
 from .numbering import assign_numbers
 from .refresh import refresh_locked_many
 from .totals import compute_totals, save_computed
@@ -125,12 +125,25 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
 
 
 def _load_fees(invoices: list[Invoice]) -> dict:
+    """Fees per invoice with their applied taxes attached as if prefetched (two queries keyed by invoice ids)."""
     by_invoice: dict = {}
     if not invoices:
         return by_invoice
-    for fee in Fee.objects.filter(invoice__in=invoices).prefetch_related("applied_taxes").order_by("position", "created_at"):
+    ids = [invoice.pk for invoice in invoices]
+    taxes: dict = {}
+    for applied in FeeTax.objects.filter(fee__invoice_id__in=ids):
+        taxes.setdefault(applied.fee_id, []).append(applied)
+    for fee in Fee.objects.filter(invoice_id__in=ids).order_by("position", "created_at"):
+        fee._prefetched_objects_cache = {"applied_taxes": _as_prefetched(fee, taxes.get(fee.pk, []))}
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
     return by_invoice
+
+
+def _as_prefetched(fee, items):
+    queryset = fee.applied_taxes.all()
+    queryset._result_cache = items
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _set_dates_and_payment(invoice: Invoice, now: datetime) -> None:
