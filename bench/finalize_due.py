@@ -57,10 +57,10 @@ def build(drafts: int, customers: int):
         ])
         fees = []
         for invoice, sub in zip(invoices, subs):
-            fees.append(Fee(invoice=invoice, kind="subscription", subscription=sub, units=1, unit_amount_cents=1000,
+            fees.append(Fee(invoice=invoice, kind="subscription", subscription=sub, description=plan.name, units=1, unit_amount_cents=1000,
                             precise_unit_amount=1000, amount_cents=1000, precise_amount_cents=1000, from_datetime=jan, to_datetime=last))
             for position, charge in enumerate(charges, 1):
-                fees.append(Fee(invoice=invoice, kind="charge", subscription=sub, charge=charge, units=1, unit_amount_cents=25,
+                fees.append(Fee(invoice=invoice, kind="charge", subscription=sub, charge=charge, description=charge.display_name, units=1, unit_amount_cents=25,
                                 precise_unit_amount=25, amount_cents=25, precise_amount_cents=25, from_datetime=jan,
                                 to_datetime=last, position=position, events_count=1))
         Fee.objects.bulk_create(fees)

@@ -80,8 +80,13 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     existing = set(locked) if not skip_locked else set(Invoice.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
-    refresh_locked_many(drafts)  # Lago refreshes a draft from current usage before finalizing it
     fees_by_invoice = _load_fees(drafts)
+    # Lago refreshes a draft from current usage before finalizing it.
+    changed = refresh_locked_many(drafts, fees_by_invoice)
+    if changed:
+        reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
+        for pk in changed:
+            fees_by_invoice[pk] = reloaded.get(pk, [])
     finalized, closed, computed = [], [], []
     for invoice in drafts:
         fees = fees_by_invoice.get(invoice.pk, [])

@@ -53,15 +53,19 @@ def refresh_locked(invoice) -> None:
     refresh_locked_many([invoice])
 
 
-def refresh_locked_many(invoices) -> None:
-    """refresh_locked for a batch of locked invoices, with a handful of queries for the whole batch."""
+def refresh_locked_many(invoices, fees_by_invoice: dict | None = None) -> set:
+    """refresh_locked for a batch of locked invoices, with a handful of queries for the whole batch.
+
+    `fees_by_invoice` (invoice pk -> fees) spares loading the fees again; they are updated in
+    place. Returns the pks of invoices that gained or lost fees (their list must be reloaded).
+    """
     from plans.pricing import price
     from subscriptions.fees import compute_fees_many, fee_key
     from subscriptions.models import Subscription
 
     invoices = [i for i in invoices if i.subscription_id is not None and i.status == Invoice.Status.DRAFT]
     if not invoices:
-        return
+        return set()
     missing = {i.subscription_id for i in invoices if not Invoice.subscription.is_cached(i)}
     if missing:
         loaded = Subscription.objects.select_related("plan").in_bulk(missing)
@@ -69,10 +73,11 @@ def refresh_locked_many(invoices) -> None:
             if invoice.subscription_id in loaded:
                 invoice.subscription = loaded[invoice.subscription_id]
     specs_by_invoice = compute_fees_many(invoices)
-    fees_by_invoice: dict = {}
-    for fee in Fee.objects.filter(invoice__in=invoices).select_related("charge", "charge_filter"):
-        fees_by_invoice.setdefault(fee.invoice_id, []).append(fee)
-    updated, deleted = [], []
+    if fees_by_invoice is None:
+        fees_by_invoice = {}
+        for fee in Fee.objects.filter(invoice_id__in=[i.pk for i in invoices]):
+            fees_by_invoice.setdefault(fee.invoice_id, []).append(fee)
+    updated, deleted, changed = [], [], set()
     for invoice in invoices:
         specs = {spec.key: spec for spec in specs_by_invoice[invoice.pk]}
         for fee in fees_by_invoice.get(invoice.pk, []):
@@ -95,6 +100,7 @@ def refresh_locked_many(invoices) -> None:
                     updated.append(fee)
                 else:
                     deleted.append(fee.pk)
+                    changed.add(invoice.pk)
                 continue
             if _unchanged(fee, spec):
                 continue
@@ -104,12 +110,14 @@ def refresh_locked_many(invoices) -> None:
             updated.append(fee)
         if specs:
             create_fees(invoice, list(specs.values()))
+            changed.add(invoice.pk)
     if deleted:
         Fee.objects.filter(pk__in=deleted).delete()  # the invoice rows are locked and drafts
     bulk_update(updated, [
         "units", "amount_cents", "precise_amount_cents", "unit_amount_cents", "precise_unit_amount",
         "events_count", "description", "from_datetime", "to_datetime",
     ])
+    return changed
 
 
 def _unchanged(fee, spec) -> bool:
