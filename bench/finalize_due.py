@@ -27,7 +27,7 @@ def build(drafts: int, customers: int):
     from django.db import connection
 
     from customers.models import BillingEntity, Customer, Tax
-    from invoices.models import Fee, FeeTax, Invoice
+    from invoices.models import Fee, FeeTax, Invoice, InvoiceTax
     from plans.models import BillableMetric, Charge, Plan
     from subscriptions.models import Subscription
 
@@ -52,19 +52,29 @@ def build(drafts: int, customers: int):
         ])
         invoices = Invoice.objects.bulk_create([
             Invoice(id=uuid.uuid4(), billing_entity=entity, customer_id=sub.customer_id, currency="USD", number="BEN-DRAFT",
-                    subscription=sub, period_from=jan, period_to=last, grace_period_ends_at=datetime(2026, 2, 4, tzinfo=timezone.utc))
+                    subscription=sub, period_from=jan, period_to=last, grace_period_ends_at=datetime(2026, 2, 4, tzinfo=timezone.utc),
+                    # the draft totals the billing run computed: 1,000 + 4 x 25, VAT 20 %
+                    fees_amount_cents=1100, sub_total_excluding_taxes_amount_cents=1100, taxes_amount_cents=220,
+                    sub_total_including_taxes_amount_cents=1320, total_amount_cents=1320)
             for sub in subs
         ])
         fees = []
         for invoice, sub in zip(invoices, subs):
             fees.append(Fee(invoice=invoice, kind="subscription", subscription=sub, description=plan.name, units=1, unit_amount_cents=1000,
-                            precise_unit_amount=1000, amount_cents=1000, precise_amount_cents=1000, from_datetime=jan, to_datetime=last))
+                            precise_unit_amount=1000, amount_cents=1000, precise_amount_cents=1000, from_datetime=jan, to_datetime=last,
+                            taxes_rate=vat.rate, taxes_amount_cents=200))
             for position, charge in enumerate(charges, 1):
                 fees.append(Fee(invoice=invoice, kind="charge", subscription=sub, charge=charge, description=charge.display_name, units=1, unit_amount_cents=25,
                                 precise_unit_amount=25, amount_cents=25, precise_amount_cents=25, from_datetime=jan,
-                                to_datetime=last, position=position, events_count=1))
+                                to_datetime=last, position=position, events_count=1, taxes_rate=vat.rate, taxes_amount_cents=5))
         Fee.objects.bulk_create(fees)
-        FeeTax.objects.bulk_create([FeeTax(fee=fee, tax=vat, tax_code="vat", tax_name="VAT", tax_rate=vat.rate) for fee in fees])
+        FeeTax.objects.bulk_create([
+            FeeTax(fee=fee, tax=vat, tax_code="vat", tax_name="VAT", tax_rate=vat.rate, amount_cents=fee.taxes_amount_cents) for fee in fees
+        ])
+        InvoiceTax.objects.bulk_create([
+            InvoiceTax(invoice=invoice, tax=vat, tax_code="vat", tax_name="VAT", tax_rate=vat.rate, fees_amount_cents=1100, amount_cents=220)
+            for invoice in invoices
+        ])
     with connection.cursor() as cursor:  # one event per (subscription, charge), in January
         cursor.execute(
             """INSERT INTO usage_event (transaction_id, external_subscription_id, code, timestamp, properties, created_at)
@@ -96,7 +106,7 @@ def main():
     started = time.perf_counter()
     done = finalize_due_invoices(now, batch_size=args.batch_size, on_batch=lambda outcomes: batches.append(len(outcomes)))
     elapsed = time.perf_counter() - started
-    assert done == args.drafts == Invoice.objects.filter(status="finalized").count(), done
+    assert done == args.drafts == Invoice.objects.filter(status="finalized", total_amount_cents=1320).count(), done
     print(f"{len(batches)} batches of up to {args.batch_size}")
     print(f"finalized {done} invoices in {elapsed:.2f} s: {done / elapsed:.0f} invoices/s, peak memory {peak_rss_mib():.0f} MiB")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit import log as audit_log
@@ -23,7 +24,7 @@ from .bulk import bulk_update
 from .models import Fee, FeeTax, Invoice
 from .numbering import assign_numbers
 from .refresh import refresh_locked_many
-from .totals import compute_totals, save_computed
+from .totals import compute_totals, remember_loaded, save_computed
 
 FINALIZED = "finalized"
 CLOSED = "closed"
@@ -141,11 +142,14 @@ def _load_fees(invoices: list[Invoice]) -> dict:
     for fee in Fee.objects.filter(invoice_id__in=ids).order_by("position", "created_at"):
         fee._prefetched_objects_cache = {"applied_taxes": _as_prefetched(fee, taxes.get(fee.pk, []))}
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
+    for fees in by_invoice.values():
+        remember_loaded(fees)
     return by_invoice
 
 
 def _as_prefetched(fee, items):
-    queryset = fee.applied_taxes.all()
+    # What prefetch_related would store, without building a filtered queryset per fee.
+    queryset = QuerySet(model=FeeTax)
     queryset._result_cache = items
     queryset._prefetch_done = True
     return queryset

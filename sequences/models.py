@@ -64,5 +64,13 @@ def take_next_many(counts: dict[str, int], *, initial=None) -> dict[str, list[in
         first = row.last_value + 1
         row.last_value += counts[row.key]
         taken[row.key] = list(range(first, first + counts[row.key]))
-    Sequence.objects.bulk_update(rows, ["last_value"], batch_size=200)
+    with transaction.get_connection().cursor() as cursor:
+        if cursor.db.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE sequences_sequence AS s SET last_value = v.last_value "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, last_value) WHERE s.id = v.id",
+                [[row.pk for row in rows], [row.last_value for row in rows]],
+            )
+        else:
+            Sequence.objects.bulk_update(rows, ["last_value"], batch_size=200)
     return taken
