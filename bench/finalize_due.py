@@ -4,11 +4,13 @@
 
 Creates its own database (bench_finalize_due), bulk-creates N subscriptions on a plan with a
 subscription fee and 4 charges, their N drafts (5 fees each, one tax per fee) and one event per
-charge, then runs finalize_due_invoices (each draft refreshed from the events, then finalized).
-The last line reports invoices/s and the sweep's peak memory (RSS high-water mark).
+charge, then runs finalize_due_invoices in --workers concurrent processes (2, as the django-q2 cluster on
+this 2-core machine; SKIP LOCKED keeps them apart): each draft is refreshed from the events, then
+finalized. The last line reports invoices/s and the sweep's peak memory (RSS high-water mark per worker).
 """
 import argparse
 import gc
+import multiprocessing
 import sys
 import time
 from pathlib import Path
@@ -91,25 +93,43 @@ def main():
     parser.add_argument("--drafts", type=int, default=20000)
     parser.add_argument("--customers", type=int, default=0, help="default: one customer per draft")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="concurrent sweeps (processes), as the django-q2 cluster's 2 workers")
     args = parser.parse_args()
     django_on_fresh_database("bench_finalize_due")
 
     from invoices.models import Invoice
-    from invoices.tasks import finalize_due_invoices
 
     started = time.perf_counter()
     now = build(args.drafts, args.customers or args.drafts).replace(day=10)
     print(f"fixture: {args.drafts} drafts x 5 fees in {time.perf_counter() - started:.1f} s", flush=True)
+    from django.db import connections
+
+    connections.close_all()
     gc.collect()
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+        results = pool.starmap(_sweep, [(now, args.batch_size)] * args.workers)
+    elapsed = time.perf_counter() - started
+    done = sum(count for count, _, _ in results)
+    assert done == args.drafts == Invoice.objects.filter(status="finalized", total_amount_cents=1320).count(), done
+    print(f"{args.workers} concurrent sweeps, {sum(b for _, b, _ in results)} batches of up to {args.batch_size}: "
+          + ", ".join(f"{count}" for count, _, _ in results) + " invoices each")
+    print(f"finalized {done} invoices in {elapsed:.2f} s: {done / elapsed:.0f} invoices/s, "
+          f"peak memory {max(peak for _, _, peak in results):.0f} MiB per worker")
+
+
+def _sweep(now, batch_size):
+    """One worker process: a fresh connection, the peak RSS measured from here on."""
+    from django.db import connections
+
+    from invoices.tasks import finalize_due_invoices
+
+    connections.close_all()
     reset_peak_rss()
     batches = []
-    started = time.perf_counter()
-    done = finalize_due_invoices(now, batch_size=args.batch_size, on_batch=lambda outcomes: batches.append(len(outcomes)))
-    elapsed = time.perf_counter() - started
-    assert done == args.drafts == Invoice.objects.filter(status="finalized", total_amount_cents=1320).count(), done
-    print(f"{len(batches)} batches of up to {args.batch_size}")
-    print(f"finalized {done} invoices in {elapsed:.2f} s: {done / elapsed:.0f} invoices/s, peak memory {peak_rss_mib():.0f} MiB")
-
+    done = finalize_due_invoices(now, batch_size=batch_size, on_batch=batches.append)
+    connections.close_all()
+    return done, len(batches), peak_rss_mib()
 
 if __name__ == "__main__":
     main()

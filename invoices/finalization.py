@@ -78,7 +78,10 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         .filter(pk__in=ids)
         .order_by("pk")
     }
-    existing = set(locked) if not skip_locked else set(Invoice.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    existing = set(locked)
+    unlocked = [pk for pk in ids if pk not in locked]
+    if skip_locked and unlocked:  # skipped rows exist (LOCKED); the others were never there (NOT_FOUND)
+        existing.update(Invoice.objects.filter(pk__in=unlocked).values_list("pk", flat=True))
 
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
     fees_by_invoice = _load_fees(drafts)
