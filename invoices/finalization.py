@@ -104,10 +104,11 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         computed.append((invoice, fees, compute_totals(invoice, fees, finalizing=True)))
         _set_dates_and_payment(invoice, now)
 
+    save_computed(computed)  # fees and tax lines first: the counters below stay locked until commit
     assign_numbers([invoice for invoice, _ in finalized], now)
     for invoice, _ in finalized:
         invoice.finalized_at = now
-    _save(computed)
+    _save([invoice for invoice, _, _ in computed])
 
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
@@ -178,9 +179,7 @@ FINALIZE_FIELDS = AMOUNT_FIELDS + [
 ]
 
 
-def _save(computed) -> None:
-    save_computed(computed)
-    invoices = [invoice for invoice, _, _ in computed]
+def _save(invoices) -> None:
     now = timezone.now()
     for invoice in invoices:
         invoice.updated_at = now
