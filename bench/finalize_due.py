@@ -106,30 +106,35 @@ def main():
 
     connections.close_all()
     gc.collect()
-    started = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
-        results = pool.starmap(_sweep, [(now, args.batch_size)] * args.workers)
-    elapsed = time.perf_counter() - started
-    done = sum(count for count, _, _ in results)
+    start_at = time.time() + 5  # every worker has set Django up by then; the clock starts there
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        results = pool.starmap(_sweep, [(now, args.batch_size, start_at)] * args.workers)
+    elapsed = max(end for *_, end in results) - start_at
+    done = sum(count for count, *_ in results)
     assert done == args.drafts == Invoice.objects.filter(status="finalized", total_amount_cents=1320).count(), done
-    print(f"{args.workers} concurrent sweeps, {sum(b for _, b, _ in results)} batches of up to {args.batch_size}: "
-          + ", ".join(f"{count}" for count, _, _ in results) + " invoices each")
+    print(f"{args.workers} concurrent sweeps, {sum(b for _, b, *_ in results)} batches of up to {args.batch_size}: "
+          + ", ".join(f"{count}" for count, *_ in results) + " invoices each")
     print(f"finalized {done} invoices in {elapsed:.2f} s: {done / elapsed:.0f} invoices/s, "
-          f"peak memory {max(peak for _, _, peak in results):.0f} MiB per worker")
+          f"peak memory {max(peak for _, _, peak, _ in results):.0f} MiB per worker")
 
 
-def _sweep(now, batch_size):
-    """One worker process: a fresh connection, the peak RSS measured from here on."""
+def _sweep(now, batch_size, start_at):
+    """One worker process (spawned: its memory is its own, not the fixture builder's)."""
+    import django
+
+    django.setup()  # DATABASE_URL and sys.path come from the parent
     from django.db import connections
 
     from invoices.tasks import finalize_due_invoices
 
     connections.close_all()
+    time.sleep(max(start_at - time.time(), 0))
     reset_peak_rss()
     batches = []
-    done = finalize_due_invoices(now, batch_size=batch_size, on_batch=batches.append)
+    done = finalize_due_invoices(now, batch_size=batch_size, on_batch=lambda outcomes: batches.append(len(outcomes)))
+    end = time.time()
     connections.close_all()
-    return done, len(batches), peak_rss_mib()
+    return done, len(batches), peak_rss_mib(), end
 
 if __name__ == "__main__":
     main()
