@@ -130,11 +130,13 @@ def _sweep(now, batch_size, start_at):
     connections.close_all()
     time.sleep(max(start_at - time.time(), 0))
     reset_peak_rss()
-    batches = []
-    done = finalize_due_invoices(now, batch_size=batch_size, on_batch=lambda outcomes: batches.append(len(outcomes)))
+    batches = [time.perf_counter()]
+    done = finalize_due_invoices(now, batch_size=batch_size, on_batch=lambda outcomes: batches.append(time.perf_counter()))
+    laps = [round(b - a, 2) for a, b in zip(batches, batches[1:])]
+    print(f"worker batch seconds: {laps}", flush=True)
     end = time.time()
     connections.close_all()
-    return done, len(batches), peak_rss_mib(), end
+    return done, len(laps), peak_rss_mib(), end
 
 if __name__ == "__main__":
     main()

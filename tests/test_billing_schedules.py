@@ -1,6 +1,5 @@
 """The django-q2 schedules exist once, fire through django_q's scheduler, and the system check watches them."""
 import pytest
-from django.core.management import call_command
 from django_q.models import Schedule
 from django_q.scheduler import scheduler
 from django.utils import timezone
