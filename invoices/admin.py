@@ -26,6 +26,7 @@ from billing_console.money import currency_exponent, format_amount, major_to_cen
 from . import fee_edits
 from .finalization import CLOSED, FINALIZED, finalize_invoice
 from .models import Fee, Invoice
+from .admin_draft_tools import can_use_draft_tools, get_draft_tool_urls
 from .pdf_views import InvoicePdfAdminMixin
 from .reversal_admin import get_reversal_urls, reversal_panel, void_selected_invoices
 from .ui_status import BADGE_COLOURS, UI_STATUSES
@@ -267,6 +268,8 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft),
+        ObjectTool("Refresh", "invoices_invoice_refresh", "invoices.change_invoice", can_use_draft_tools, post=True),
+        ObjectTool("Add a fee for a charge…", "invoices_invoice_add_charge_fee", "invoices.change_invoice", can_use_draft_tools),
         ObjectTool("Void…", "invoices_invoice_void", "invoices.change_invoice", lambda invoice: invoice.status == "finalized"),
         ObjectTool("Issue a credit note…", "invoices_invoice_credit_note", "invoices.change_invoice",
                    lambda invoice: invoice.status == "finalized" and invoice.invoice_type != "credit"),
@@ -449,7 +452,7 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
         urls = [
             path("<path:object_id>/finalize/", self.admin_site.admin_view(self.finalize_view), name="invoices_invoice_finalize"),
         ]
-        return urls + get_reversal_urls(self) + super().get_urls()
+        return urls + get_draft_tool_urls(self) + get_reversal_urls(self) + super().get_urls()
 
     @admin.display(description="Coupons, credits and credit notes")
     def credits_panel(self, invoice):

@@ -101,7 +101,13 @@ def recompute_draft(invoice: Invoice) -> None:
 
 
 def price_units(fee: Fee, units: Decimal) -> int:
-    """The amount of `units` of this fee: units x unit price, rounded half away from zero."""
+    """The amount of `units` of this fee: a charge's pricing model (tiers, packages...), else
+    units x unit price, rounded half away from zero."""
+    if fee.charge_id is not None:
+        from plans.pricing import price_cents
+
+        properties = fee.charge_filter.properties if fee.charge_filter_id else fee.charge.properties
+        return price_cents(fee.charge.charge_model, properties, units, fee.invoice.currency)
     return round_cents(units * fee.precise_unit_amount) if fee.precise_unit_amount else round_cents(units * fee.unit_amount_cents)
 
 

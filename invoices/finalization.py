@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit import log as audit_log
@@ -19,10 +20,11 @@ from audit.actors import Actor
 from webhooks import outbox
 
 from . import side_effects
-from .models import Fee, Invoice
+from .bulk import bulk_update
+from .models import Fee, FeeTax, Invoice
 from .numbering import assign_numbers
-from .refresh import refresh_locked
-from .totals import compute_totals, lock_credit_holders, save_computed
+from .refresh import refresh_locked_many
+from .totals import compute_totals, lock_credit_holders, remember_loaded, save_computed
 
 FINALIZED = "finalized"
 CLOSED = "closed"
@@ -76,13 +78,20 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         .filter(pk__in=ids)
         .order_by("pk")
     }
-    existing = set(locked) if not skip_locked else set(Invoice.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    existing = set(locked)
+    unlocked = [pk for pk in ids if pk not in locked]
+    if skip_locked and unlocked:  # skipped rows exist (LOCKED); the others were never there (NOT_FOUND)
+        existing.update(Invoice.objects.filter(pk__in=unlocked).values_list("pk", flat=True))
 
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
-    for invoice in drafts:
-        refresh_locked(invoice)  # Lago refreshes a draft from current usage before finalizing it
-    lock_credit_holders(drafts)  # coupons, credit notes, wallets: consumed by whichever finalizes first
     fees_by_invoice = _load_fees(drafts)
+    # Lago refreshes a draft from current usage before finalizing it.
+    changed = refresh_locked_many(drafts, fees_by_invoice)
+    if changed:
+        reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
+        for pk in changed:
+            fees_by_invoice[pk] = reloaded.get(pk, [])
+    lock_credit_holders(drafts)  # coupons, credit notes, wallets: consumed by whichever finalizes first
     finalized, closed, computed = [], [], []
     for invoice in drafts:
         fees = fees_by_invoice.get(invoice.pk, [])
@@ -96,10 +105,11 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         computed.append((invoice, fees, compute_totals(invoice, fees, finalizing=True)))
         _set_dates_and_payment(invoice, now)
 
+    save_computed(computed)  # fees and tax lines first: the counters below stay locked until commit
     assign_numbers([invoice for invoice, _ in finalized], now)
     for invoice, _ in finalized:
         invoice.finalized_at = now
-    _save(computed)
+    _save([invoice for invoice, _, _ in computed])
 
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
@@ -126,12 +136,28 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
 
 
 def _load_fees(invoices: list[Invoice]) -> dict:
+    """Fees per invoice with their applied taxes attached as if prefetched (two queries keyed by invoice ids)."""
     by_invoice: dict = {}
     if not invoices:
         return by_invoice
-    for fee in Fee.objects.filter(invoice__in=invoices).prefetch_related("applied_taxes").order_by("position", "created_at"):
+    ids = [invoice.pk for invoice in invoices]
+    taxes: dict = {}
+    for applied in FeeTax.objects.filter(fee__invoice_id__in=ids):
+        taxes.setdefault(applied.fee_id, []).append(applied)
+    for fee in Fee.objects.filter(invoice_id__in=ids).order_by("position", "created_at"):
+        fee._prefetched_objects_cache = {"applied_taxes": _as_prefetched(fee, taxes.get(fee.pk, []))}
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
+    for fees in by_invoice.values():
+        remember_loaded(fees)
     return by_invoice
+
+
+def _as_prefetched(fee, items):
+    # What prefetch_related would store, without building a filtered queryset per fee.
+    queryset = QuerySet(model=FeeTax)
+    queryset._result_cache = items
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _set_dates_and_payment(invoice: Invoice, now: datetime) -> None:
@@ -154,14 +180,12 @@ FINALIZE_FIELDS = AMOUNT_FIELDS + [
 ]
 
 
-def _save(computed) -> None:
-    save_computed(computed)
-    invoices = [invoice for invoice, _, _ in computed]
+def _save(invoices) -> None:
     now = timezone.now()
     for invoice in invoices:
         invoice.updated_at = now
     # The rows are locked and were drafts when read, so the frozen-field guard has nothing to say.
-    Invoice.objects.bulk_update(invoices, FINALIZE_FIELDS, batch_size=500)
+    bulk_update(invoices, FINALIZE_FIELDS, batch_size=500)
 
 
 def _created_webhook_type(invoice: Invoice) -> str:

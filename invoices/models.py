@@ -119,6 +119,10 @@ class Invoice(models.Model):
     pdf_file = models.FileField(upload_to="invoices/", blank=True)
     pdf_generated_at = models.DateTimeField(null=True, blank=True)
     pdf_error = models.TextField(blank=True, help_text="Why the last PDF render failed; cleared on success.")
+    # Subscription invoices: one per (subscription, period), enforced below.
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
     voided_invoice = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="regenerated_invoices",
         help_text="The voided invoice this one was regenerated from.",
@@ -149,6 +153,10 @@ class Invoice(models.Model):
                 condition=Q(billing_entity_sequential_id__isnull=False),
             ),
             models.CheckConstraint(condition=Q(total_amount_cents__gte=0), name="invoice_total_not_negative"),
+            models.UniqueConstraint(
+                fields=["subscription", "period_from"], name="invoice_unique_subscription_period",
+                condition=Q(subscription__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -226,6 +234,11 @@ class Fee(models.Model):
     to_datetime = models.DateTimeField(null=True, blank=True)
     adjustment = models.CharField(max_length=16, choices=Adjustment.choices, default=Adjustment.NONE)
     add_on = models.ForeignKey("addons.AddOn", null=True, blank=True, on_delete=models.PROTECT, related_name="fees")
+    # Subscription invoices: what the fee bills, so a refresh re-matches it (and keeps its adjustments).
+    subscription = models.ForeignKey("subscriptions.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="fees")
+    charge = models.ForeignKey("plans.Charge", null=True, blank=True, on_delete=models.PROTECT, related_name="fees")
+    charge_filter = models.ForeignKey("plans.ChargeFilter", null=True, blank=True, on_delete=models.PROTECT, related_name="fees")
+    events_count = models.PositiveIntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,7 +12,9 @@ import zoneinfo
 from collections import defaultdict
 from datetime import datetime
 
-from sequences.models import take_next
+from django.db.models import Count
+
+from sequences.models import take_next_many
 
 from .models import Invoice
 
@@ -36,24 +38,39 @@ def _numbered(**filters):
 def assign_numbers(invoices: list[Invoice], now: datetime) -> None:
     """Give each invoice its sequence values and number; the caller holds the finalizing transaction.
 
-    Counters are locked in sorted key order so concurrent finalizers cannot deadlock.
+    Counters are taken for the whole batch at once and locked in sorted key order, so
+    concurrent finalizers cannot deadlock.
     """
     by_key: dict[str, list[Invoice]] = defaultdict(list)
     for invoice in invoices:
         by_key[_customer_key(invoice)].append(invoice)
         by_key[_entity_key(invoice)].append(invoice)
+    samples = {key: group[0] for key, group in by_key.items()}
 
-    for key in sorted(by_key):
-        group = by_key[key]
-        sample = group[0]
-        if ":customer:" in key:
-            values = take_next(key, len(group), initial=_numbered(billing_entity_id=sample.billing_entity_id, customer_id=sample.customer_id))
-            for invoice, value in zip(group, values):
-                invoice.sequential_id = value
-        else:
-            values = take_next(key, len(group), initial=_numbered(billing_entity_id=sample.billing_entity_id))
-            for invoice, value in zip(group, values):
-                invoice.billing_entity_sequential_id = value
+    def seeds(missing_keys):
+        # Seeds counters created late (e.g. after switching numbering mode) past what already exists.
+        result = {}
+        customers_by_entity = defaultdict(list)
+        for key in missing_keys:
+            sample = samples[key]
+            if ":customer:" in key:
+                customers_by_entity[sample.billing_entity_id].append(sample.customer_id)
+            else:
+                result[key] = _numbered(billing_entity_id=sample.billing_entity_id)()
+        for entity_id, customer_ids in customers_by_entity.items():
+            counts = dict(
+                Invoice.objects.filter(finalized_at__isnull=False, billing_entity_id=entity_id, customer_id__in=customer_ids)
+                .values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
+            )
+            for customer_id in customer_ids:
+                result[f"invoice:{entity_id}:customer:{customer_id}"] = counts.get(customer_id, 0)
+        return result
+
+    taken = take_next_many({key: len(group) for key, group in by_key.items()}, initial=seeds)
+    for key, group in by_key.items():
+        field = "sequential_id" if ":customer:" in key else "billing_entity_sequential_id"
+        for invoice, value in zip(group, taken[key]):
+            setattr(invoice, field, value)
 
     for invoice in invoices:
         invoice.number = format_number(invoice, now)

@@ -142,9 +142,21 @@ def lock_credit_holders(invoices: list[Invoice]) -> None:
         list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
+TAX_FIELDS = ["taxes_amount_cents", "taxes_rate", "precise_coupons_amount_cents"]
+
+
 def load_fees(invoice: Invoice) -> list[Fee]:
     """The invoice's fees with their applied taxes, as compute_totals needs them."""
-    return list(invoice.fees.prefetch_related("applied_taxes"))
+    return remember_loaded(list(invoice.fees.prefetch_related("applied_taxes")))
+
+
+def remember_loaded(fees: list[Fee]) -> list[Fee]:
+    """Note the stored tax figures, so save_computed writes only the rows whose figures changed."""
+    for fee in fees:
+        fee._loaded_totals = tuple(getattr(fee, name) for name in TAX_FIELDS)
+        for applied in fee.applied_taxes.all():
+            applied._loaded_amount = applied.amount_cents
+    return fees
 
 
 def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
@@ -152,12 +164,14 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
 
     The invoices' own amount fields are saved by the caller together with its other changes.
     """
-    from .models import FeeTax, InvoiceTax
+    from .bulk import bulk_update
+    from .models import InvoiceTax
 
     fees = [fee for _, invoice_fees, _ in items for fee in invoice_fees]
-    Fee.objects.bulk_update(fees, ["taxes_amount_cents", "taxes_rate", "precise_coupons_amount_cents"], batch_size=1000)
-    FeeTax.objects.bulk_update(
-        [applied for fee in fees for applied in fee.applied_taxes.all()], ["amount_cents"], batch_size=1000
+    bulk_update([fee for fee in fees if getattr(fee, "_loaded_totals", None) != tuple(getattr(fee, name) for name in TAX_FIELDS)], TAX_FIELDS)
+    bulk_update(
+        [applied for fee in fees for applied in fee.applied_taxes.all() if getattr(applied, "_loaded_amount", None) != applied.amount_cents],
+        ["amount_cents"],
     )
     InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _, _ in items]).delete()
     InvoiceTax.objects.bulk_create(

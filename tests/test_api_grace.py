@@ -1,7 +1,6 @@
 """Grace-period changes through the API (billing entity, organization, customer) and
 PUT /invoices/{id}/refresh: they call invoices.grace_period / invoices.refresh.
 
-Fails until the grace-period issue is merged: those stubs raise NotImplementedError.
 """
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from customers.models import BillingEntity
 from invoices.models import Invoice
-from tests import factories
+from tests import billing_factories, factories
 from tests.api_support import assert_error
 from tests.test_api_billing_entities import SEED_003_BODY
 
@@ -67,7 +66,8 @@ def test_customer_grace_period_change(api, django_capture_on_commit_callbacks):
 
 @pytest.mark.django_db
 def test_refresh(api):
-    draft = factories.invoice(fees=[(1, 100)], invoice_type="subscription")
+    sub = billing_factories.subscription()
+    draft = factories.invoice(sub.customer, fees=[(1, 100)], invoice_type="subscription", subscription=sub)
     response = api.put(f"invoices/{draft.pk}/refresh")
     assert response.status_code == 200, response.content
     assert response.json()["invoice"]["status"] == "draft"

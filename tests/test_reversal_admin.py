@@ -12,7 +12,7 @@ from wallets.models import Wallet
 from . import credit_factories as c
 from . import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.reversal_admin_urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -1,0 +1,85 @@
+"""Scheduled work (django-q2): bill ended periods, finalize drafts whose grace period ended, flag overdue invoices.
+
+Each unit of work is its own transaction, so a crash mid-run loses nothing: the next run
+picks up what is left.
+"""
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit import log as audit_log
+from audit.actors import Actor
+from webhooks import outbox
+
+from .finalization import finalize_invoices
+from .models import Invoice
+
+BATCH_SIZE = 500
+
+
+def run_billing(now=None):
+    from subscriptions.billing import run_billing as run
+
+    return run(now)
+
+
+def finalize_due_invoices(now=None, *, batch_size: int = BATCH_SIZE, on_batch=None) -> int:
+    """Finalize every draft whose grace period has ended at `now`; returns how many were finalized or closed.
+
+    Drafts are claimed with SELECT ... FOR UPDATE SKIP LOCKED, a batch per transaction:
+    two sweeps never take the same draft, and a crash loses at most the batch in flight.
+    """
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    done = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Invoice.objects.due(now).select_for_update(skip_locked=True)
+                .order_by("grace_period_ends_at", "pk").values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return done
+            outcomes = finalize_invoices(ids, actor, now=now, skip_locked=True)
+        finished = sum(1 for outcome in outcomes if outcome.ok)
+        done += finished
+        if on_batch:
+            on_batch(outcomes)
+        if not finished:
+            return done
+
+
+def finalize_invoice_ids(invoice_ids) -> list:
+    """Finalize given drafts now (queued when a shorter grace period made them due)."""
+    ids = [uuid.UUID(str(pk)) for pk in invoice_ids]  # task arguments arrive as strings
+    with transaction.atomic():
+        return [outcome.result for outcome in finalize_invoices(ids, Actor.system("task"))]
+
+
+def mark_overdue_invoices(now=None) -> tuple[int, int]:
+    """Flag finalized invoices still unpaid past their due date; clear the flag on paid ones. (flagged, cleared)."""
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    flagged = cleared = 0
+    with transaction.atomic():
+        overdue = list(
+            Invoice.objects.finalized().filter(payment_overdue=False, payment_due_date__lt=now.date() + timedelta(days=1))
+            .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
+            .select_related("customer__billing_entity").select_for_update(of=("self",), skip_locked=True)
+        )
+        # The due date is a date in the customer's time zone: overdue once that day has passed there.
+        overdue = [i for i in overdue if i.payment_due_date < now.astimezone(i.customer.tzinfo).date()]
+        for invoice in overdue:
+            invoice.payment_overdue = True
+        Invoice.objects.bulk_update(overdue, ["payment_overdue"])
+        audit_log.record_many([
+            audit_log.entry("invoice.payment_overdue", actor, invoice=i, obj=i, before={"payment_overdue": False}, after={"payment_overdue": True})
+            for i in overdue
+        ])
+        outbox.record_many([outbox.event("invoice.payment_overdue", i) for i in overdue])
+        flagged = len(overdue)
+        paid = Invoice.objects.filter(payment_overdue=True).exclude(status=Invoice.Status.FINALIZED, payment_status__in=["pending", "failed"])
+        cleared = paid.update(payment_overdue=False)
+    return flagged, cleared
