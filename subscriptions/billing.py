@@ -56,7 +56,7 @@ def bill_period(subscription, period: Period, *, now, actor: Actor) -> str | Non
     """Create the invoice of one period; returns "drafts", "finalized", "closed" or None if it existed."""
     try:
         with transaction.atomic():
-            Subscription.objects.select_for_update().filter(pk=subscription.pk).exists()
+            list(Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk", flat=True))
             if Invoice.objects.filter(subscription=subscription, period_from=period.start).exists():
                 return None
             return _create(subscription, period, now, actor)
