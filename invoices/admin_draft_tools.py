@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -146,7 +146,7 @@ def _invoice(request, object_id) -> Invoice:
         raise PermissionDenied
     invoice = Invoice.objects.select_related("subscription__plan").filter(pk=unquote(object_id)).first()
     if invoice is None:
-        raise PermissionDenied("That invoice does not exist.")
+        raise Http404("That invoice does not exist.")
     return invoice
 
 

@@ -6,6 +6,11 @@ with the square of the batch, in Python and in PostgreSQL. On PostgreSQL this wr
 """
 from django.db import connections, router
 
+try:
+    import psycopg
+except ImportError:  # SQLite-only installs use Django's bulk_update
+    psycopg = None
+
 BATCH = 1000
 
 
@@ -29,7 +34,10 @@ def bulk_update(objs, fields, *, batch_size: int = BATCH) -> None:
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) "
         f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # A server-side-binding cursor: the arrays travel as parameters instead of being quoted into the
+    # SQL text in Python (Django's psycopg cursors bind on the client). Same connection, same transaction.
+    with psycopg.Cursor(connection.connection) as cursor:
         for start in range(0, len(objs), batch_size):
             chunk = objs[start:start + batch_size]
             # One array per column: a short, constant statement whatever the batch size.

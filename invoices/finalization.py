@@ -144,12 +144,16 @@ def _load_fees(invoices: list[Invoice]) -> dict:
     taxes: dict = {}
     for applied in FeeTax.objects.filter(fee__invoice_id__in=ids):
         taxes.setdefault(applied.fee_id, []).append(applied)
-    for fee in Fee.objects.filter(invoice_id__in=ids).order_by("position", "created_at"):
+    # Columns neither the refresh nor the totals read are left out (parsing timestamps is most of the load).
+    for fee in Fee.objects.filter(invoice_id__in=ids).defer(*UNREAD_FEE_FIELDS).order_by("position", "created_at"):
         fee._prefetched_objects_cache = {"applied_taxes": _as_prefetched(fee, taxes.get(fee.pk, []))}
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
     for fees in by_invoice.values():
         remember_loaded(fees)
     return by_invoice
+
+
+UNREAD_FEE_FIELDS = ["created_at", "updated_at", "from_datetime", "to_datetime", "add_on"]
 
 
 def _as_prefetched(fee, items):

@@ -106,7 +106,6 @@ def refresh_locked_many(invoices, fees_by_invoice: dict | None = None) -> set:
                 continue
             _set_figures(fee, spec.units, spec.amount_cents, spec.precise_amount_cents, spec.events_count)
             fee.description = spec.description
-            fee.from_datetime, fee.to_datetime = spec.from_datetime, spec.to_datetime
             updated.append(fee)
         if specs:
             create_fees(invoice, list(specs.values()))
@@ -115,16 +114,16 @@ def refresh_locked_many(invoices, fees_by_invoice: dict | None = None) -> set:
         Fee.objects.filter(pk__in=deleted).delete()  # the invoice rows are locked and drafts
     bulk_update(updated, [
         "units", "amount_cents", "precise_amount_cents", "unit_amount_cents", "precise_unit_amount",
-        "events_count", "description", "from_datetime", "to_datetime",
+        "events_count", "description",
     ])
     return changed
 
 
 def _unchanged(fee, spec) -> bool:
+    # from/to follow from the invoice's stored period, which a refresh never moves.
     return (
         fee.units == spec.units and fee.amount_cents == spec.amount_cents and fee.events_count == spec.events_count
         and fee.precise_amount_cents == spec.precise_amount_cents and fee.description == spec.description
-        and fee.from_datetime == spec.from_datetime and fee.to_datetime == spec.to_datetime
     )
 
 

@@ -3,10 +3,11 @@
 Each unit of work is its own transaction, so a crash mid-run loses nothing: the next run
 picks up what is left.
 """
+import logging
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit import log as audit_log
@@ -17,6 +18,7 @@ from .finalization import finalize_invoices
 from .models import Invoice
 
 BATCH_SIZE = 500
+logger = logging.getLogger(__name__)
 
 
 def run_billing(now=None):
@@ -30,25 +32,51 @@ def finalize_due_invoices(now=None, *, batch_size: int = BATCH_SIZE, on_batch=No
 
     Drafts are claimed with SELECT ... FOR UPDATE SKIP LOCKED, a batch per transaction:
     two sweeps never take the same draft, and a crash loses at most the batch in flight.
+    A batch that fails is retried one draft at a time, so one bad draft (logged, left a
+    draft) cannot hold back the others.
     """
     now = now or timezone.now()
     actor = Actor.system("task")
     done = 0
+    failed: set = set()
     while True:
-        with transaction.atomic():
-            ids = list(
-                Invoice.objects.due(now).select_for_update(skip_locked=True)
-                .order_by("grace_period_ends_at", "pk").values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                return done
-            outcomes = finalize_invoices(ids, actor, now=now, skip_locked=True)
+        ids = []
+        try:
+            with transaction.atomic():
+                ids = _claim(now, batch_size, failed)
+                if not ids:
+                    return done
+                outcomes = finalize_invoices(ids, actor, now=now, skip_locked=True)
+        except (OperationalError, InterfaceError):
+            raise  # the database itself is in trouble: let the task fail and be retried
+        except Exception:
+            logger.exception("A finalization batch failed; finalizing its drafts one by one.")
+            outcomes = _one_by_one(ids, actor, now, failed)
         finished = sum(1 for outcome in outcomes if outcome.ok)
         done += finished
         if on_batch:
             on_batch(outcomes)
-        if not finished:
+        if not finished and not failed:
             return done
+
+
+def _claim(now, batch_size, failed) -> list:
+    return list(
+        Invoice.objects.due(now).exclude(pk__in=failed).select_for_update(skip_locked=True)
+        .order_by("grace_period_ends_at", "pk").values_list("pk", flat=True)[:batch_size]
+    )
+
+
+def _one_by_one(ids, actor, now, failed: set) -> list:
+    outcomes = []
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                outcomes.extend(finalize_invoices([pk], actor, now=now, skip_locked=True))
+        except Exception:
+            logger.exception("Draft %s could not be finalized; it stays a draft.", pk)
+            failed.add(pk)
+    return outcomes
 
 
 def finalize_invoice_ids(invoice_ids) -> list:

@@ -173,14 +173,31 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
         [applied for fee in fees for applied in fee.applied_taxes.all() if getattr(applied, "_loaded_amount", None) != applied.amount_cents],
         ["amount_cents"],
     )
-    InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _, _ in items]).delete()
+    # Tax lines are rewritten only for invoices whose lines changed (a finalization usually changes none).
+    def key(tax_id, code, name, rate, fees_amount, amount):
+        return (str(tax_id), code, name, Decimal(rate), fees_amount, amount)
+
+    stored: dict = {}
+    for invoice_id, *line in InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _, _ in items]).values_list(
+        "invoice_id", "tax_id", "tax_code", "tax_name", "tax_rate", "fees_amount_cents", "amount_cents"
+    ):
+        stored.setdefault(invoice_id, []).append(key(*line))
+    changed = [
+        (invoice, totals) for invoice, _, totals in items
+        if sorted(stored.get(invoice.pk, [])) != sorted(
+            key(l.tax_id, l.tax_code, l.tax_name, l.tax_rate, l.fees_amount_cents, l.amount_cents) for l in totals.tax_lines
+        )
+    ]
+    if not changed:
+        return
+    InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _ in changed]).delete()
     InvoiceTax.objects.bulk_create(
         [
             InvoiceTax(
                 invoice=invoice, tax_id=line.tax_id, tax_code=line.tax_code, tax_name=line.tax_name,
                 tax_rate=line.tax_rate, fees_amount_cents=line.fees_amount_cents, amount_cents=line.amount_cents,
             )
-            for invoice, _, totals in items
+            for invoice, totals in changed
             for line in totals.tax_lines
         ],
         batch_size=1000,

@@ -7,8 +7,10 @@ and an invoice.drafted webhook event; 0 -> finalized (or closed if empty) right 
 the one transition. The unique constraint (subscription, period_from) is the backstop.
 """
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from audit import log as audit_log
@@ -39,24 +41,40 @@ def run_billing(now=None, *, actor: Actor | None = None, on_subscription=None) -
     actor = actor or Actor.system("task")
     result = RunResult()
     subscriptions = Subscription.objects.select_related("plan", "customer__billing_entity").order_by("pk")
+    chunk = []
     for subscription in subscriptions.iterator(chunk_size=500):
-        billed = set(Invoice.objects.filter(subscription=subscription).values_list("period_from", flat=True))
-        for period in periods(subscription, until=now):
-            if period.start not in billed:
-                outcome = bill_period(subscription, period, now=now, actor=actor)
-                if outcome is not None:
-                    result.created += 1
-                    setattr(result, outcome, getattr(result, outcome) + 1)
+        chunk.append(subscription)
+        if len(chunk) == 500:
+            _bill_chunk(chunk, now, actor, result, on_subscription)
+            chunk = []
+    _bill_chunk(chunk, now, actor, result, on_subscription)
+    return result
+
+
+def _bill_chunk(subscriptions, now, actor, result: RunResult, on_subscription) -> None:
+    # Where each subscription's billing stands: one query per chunk. Periods are walked from the
+    # end of the last billed one (a deleted draft is not billed again).
+    last_billed = dict(
+        Invoice.objects.filter(subscription__in=subscriptions).values("subscription_id")
+        .annotate(last=Max("period_to")).values_list("subscription_id", "last")
+    )
+    for subscription in subscriptions:
+        last = last_billed.get(subscription.pk)
+        after = last + timedelta(microseconds=1) if last else None
+        for period in periods(subscription, until=now, after=after):
+            outcome = bill_period(subscription, period, now=now, actor=actor)
+            if outcome is not None:
+                result.created += 1
+                setattr(result, outcome, getattr(result, outcome) + 1)
         if on_subscription:
             on_subscription(subscription)
-    return result
 
 
 def bill_period(subscription, period: Period, *, now, actor: Actor) -> str | None:
     """Create the invoice of one period; returns "drafts", "finalized", "closed" or None if it existed."""
     try:
         with transaction.atomic():
-            Subscription.objects.select_for_update().filter(pk=subscription.pk).exists()
+            list(Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk", flat=True))
             if Invoice.objects.filter(subscription=subscription, period_from=period.start).exists():
                 return None
             return _create(subscription, period, now, actor)

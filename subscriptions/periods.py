@@ -93,14 +93,22 @@ def invoice_period(subscription, start: datetime, last_instant: datetime, tz) ->
     return Period(start, end, days, full_days)
 
 
-def periods(subscription, *, until: datetime, tz=None) -> list[Period]:
-    """Every period of `subscription` that has ended at `until`, oldest first."""
+def periods(subscription, *, until: datetime, after: datetime | None = None, tz=None) -> list[Period]:
+    """Every period of `subscription` that has ended at `until`, oldest first.
+
+    `after` (the end of the last period already billed) skips the periods before it, so an
+    old subscription is not walked from its start every hour.
+    """
     tz = tz or subscription.customer.tzinfo
     plan = subscription.plan
     anchor = subscription.started_at.astimezone(tz).date()
     terminated = subscription.terminated_at
     result = []
     start_day = anchor
+    if after is not None and after > subscription.started_at:
+        if terminated is not None and after >= terminated:
+            return []  # the termination period is billed: nothing follows
+        start_day = after.astimezone(tz).date()
     while True:
         end_day = next_boundary(start_day, plan.interval, subscription.billing_time, anchor)
         start, end = local_midnight(start_day, tz), local_midnight(end_day, tz)

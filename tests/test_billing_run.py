@@ -117,3 +117,17 @@ def test_billing_before_the_period_ends_creates_nothing():
     sub, _ = setup()
     assert run_billing(b.utc(2026, 1, 31, 23, 59)).created == 0
     assert not Invoice.objects.exists()
+
+
+def test_a_terminated_subscription_is_billed_up_to_its_termination_once():
+    sub, _ = setup(grace_entity=3)
+    sub.status, sub.terminated_at = "terminated", b.utc(2026, 2, 10, 12)
+    sub.save()
+    run_billing(b.utc(2026, 2, 11))
+    run_billing(b.utc(2026, 6, 1))
+    invoices = list(Invoice.objects.filter(subscription=sub).order_by("period_from"))
+    assert [(i.period_from, i.period_to) for i in invoices] == [
+        (b.utc(2026, 1, 1), b.utc(2026, 1, 31, 23, 59, 59, 999999)),
+        (b.utc(2026, 2, 1), b.utc(2026, 2, 10, 11, 59, 59, 999999)),
+    ]
+    assert invoices[1].fees.get(kind="subscription").amount_cents == 1786  # 5000 x 10/28

@@ -87,3 +87,15 @@ def test_two_sweeps_at_once_finalize_each_draft_exactly_once():
     assert AuditLogEntry.objects.filter(action="invoice.finalized").count() == 40
     assert WebhookEvent.objects.filter(webhook_type="invoice.created").count() == 40
     assert len(set(Invoice.objects.filter(pk__in=ids).values_list("number", flat=True))) == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_bad_draft_does_not_hold_back_the_others():
+    ids = make_drafts(4)
+    poison = f.invoice(f.customer(), grace_period_ends_at=b.utc(2026, 2, 1))  # due first
+    f.fee(poison, {"amount_cents": -500})  # a negative total: the database refuses to finalize it
+
+    assert finalize_due_invoices(DUE, batch_size=3) == 4
+    assert Invoice.objects.filter(pk__in=ids, status="finalized").count() == 4
+    assert Invoice.objects.get(pk=poison.pk).status == "draft"
+    assert not AuditLogEntry.objects.filter(invoice=poison).exists()

@@ -102,3 +102,23 @@ def test_refresh_refuses_non_subscription_invoices_and_leaves_finalized_ones_alo
     before = Invoice.objects.get(pk=invoice.pk).fees_amount_cents
     assert refresh_draft(invoice.pk, OPERATOR).fees_amount_cents == before
     assert Fee.objects.filter(invoice=invoice).count() == 3
+
+
+def test_finalization_refreshes_usage_and_rewrites_the_tax_lines():
+    vat = f.tax(rate="20")
+    cust = f.customer(invoice_grace_period=3)
+    cust.taxes.add(vat)
+    plan = b.plan(amount_cents=1000)
+    b.charge(plan, b.metric("count", code="late"), "standard", {"amount": "1"})
+    sub = b.subscription(cust, plan, started_at=b.utc(2026, 1, 1))
+    run_billing(b.utc(2026, 2, 1, 1))
+    invoice = Invoice.objects.get(subscription=sub)
+    assert [(t.fees_amount_cents, t.amount_cents) for t in invoice.applied_taxes.all()] == [(1000, 200)]
+    b.event(sub, "late", b.utc(2026, 1, 31, 22))  # arrives during the grace period
+
+    finalize_invoice(invoice.pk, Actor.system())
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.fees_amount_cents, invoice.taxes_amount_cents, invoice.total_amount_cents) == ("finalized", 1100, 220, 1320)
+    assert [(t.fees_amount_cents, t.amount_cents) for t in invoice.applied_taxes.all()] == [(1100, 220)]
+    assert sorted(fee.taxes_amount_cents for fee in invoice.fees.all()) == [20, 200]
