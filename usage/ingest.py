@@ -138,23 +138,42 @@ def _decimal(value) -> Decimal | None:
 
 
 def _insert(rows, now) -> dict[str, int]:
-    """One multi-row INSERT; returns {transaction_id: id} of the rows actually inserted."""
-    table = connection.ops.quote_name(Event._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in (
-        "transaction_id", "external_subscription_id", "code", "timestamp", "properties", "precise_total_amount_cents",
-        "created_at"))
-    adapt_datetime, adapt_decimal = connection.ops.adapt_datetimefield_value, connection.ops.adapt_decimalfield_value
-    created = adapt_datetime(now)
-    params = []
-    for transaction_id, subscription_id, code, stamp, properties, precise in rows:
-        params += [transaction_id, subscription_id, code, adapt_datetime(stamp), json.dumps(properties),
-                   None if precise is None else adapt_decimal(precise, 40, 15), created]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = (f"INSERT INTO {table} ({columns}) VALUES {values} "
-           f"ON CONFLICT ({connection.ops.quote_name('transaction_id')}) DO NOTHING RETURNING id, transaction_id")
+    """One INSERT for all rows; returns {transaction_id: id} of the rows actually inserted.
+
+    On PostgreSQL the rows travel as seven arrays through unnest(): a short statement whatever
+    the batch size, so the driver's query parsing is cached (a VALUES list of 700 placeholders
+    costs more to build than to insert). Elsewhere (SQLite in the demo), a plain VALUES list.
+    """
+    columns = list(zip(*[(transaction_id, subscription_id, code, stamp, json.dumps(properties), precise)
+                         for transaction_id, subscription_id, code, stamp, properties, precise in rows]))
+    if connection.vendor == "postgresql":
+        sql = _PG_INSERT
+        params = [now] + [list(c) for c in columns]
+    else:
+        ops = connection.ops
+        sql = _values_insert(len(rows))
+        params = []
+        for transaction_id, subscription_id, code, stamp, properties, precise in zip(*columns):
+            params += [transaction_id, subscription_id, code, ops.adapt_datetimefield_value(stamp), properties,
+                       None if precise is None else ops.adapt_decimalfield_value(precise, 40, 15), ops.adapt_datetimefield_value(now)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {transaction_id: pk for pk, transaction_id in cursor.fetchall()}
+
+
+_TABLE = Event._meta.db_table
+_COLUMNS = "transaction_id, external_subscription_id, code, timestamp, properties, precise_total_amount_cents, created_at"
+_PG_INSERT = (
+    f"INSERT INTO {_TABLE} ({_COLUMNS}) "
+    "SELECT t, s, c, ts, p::jsonb, a, %s FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], "
+    "%s::numeric[]) AS v(t, s, c, ts, p, a) "
+    "ON CONFLICT (transaction_id) DO NOTHING RETURNING id, transaction_id"
+)
+
+
+def _values_insert(count: int) -> str:
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * count)
+    return f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {values} ON CONFLICT (transaction_id) DO NOTHING RETURNING id, transaction_id"
 
 
 def _duplicates(rows, inserted) -> dict:
