@@ -1,6 +1,6 @@
 """Throughput of the REST API under gunicorn on PostgreSQL.
 
-    python bench/api_throughput.py [--seconds 15] [--workers 5] [--clients 4]
+    python bench/api_throughput.py [--seconds 15] [--workers CPUS+1] [--clients CPUS+1]
 
 Creates (drops first) its own database `bc_bench` on the PostgreSQL of BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/bc_bench), migrates it, seeds a billing entity,
@@ -151,8 +151,9 @@ def setup_events(base: str, headers: dict) -> tuple[str | None, str]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--clients", type=int, default=4, help="client processes, each with one keep-alive connection")
+    # One worker per core and one more: the load generator and PostgreSQL share the same cores.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1)
+    parser.add_argument("--clients", type=int, default=(os.cpu_count() or 2) + 1, help="client processes, each with one keep-alive connection")
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bc_bench")
