@@ -56,8 +56,10 @@ def not_allowed(code: str) -> ApiError:
 
 
 def validation_error(details: dict) -> ApiError:
-    """details: {field: [code, …]} (a single code string is wrapped in a list)."""
-    return ApiError(422, error_details={k: v if isinstance(v, list) else [v] for k, v in details.items()})
+    """details: {field: [code, …]} (a single code string is wrapped in a list), or for a batch
+    {index: {field: [code, …]}} as Lago keys the errors of /events/batch."""
+    return ApiError(422, error_details={str(k) if isinstance(k, int) else k: v if isinstance(v, (list, dict)) else [v]
+                                        for k, v in details.items()})
 
 
 # Django ValidationError codes → Lago's error codes.

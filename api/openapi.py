@@ -33,10 +33,15 @@ def _list(key, item, meta=True):
     return _obj(required)
 
 
+CHARGE_MODELS = ["standard", "graduated", "volume", "package"]
+INTERVALS = ["weekly", "monthly", "quarterly", "yearly"]
+
 SCHEMAS = {
     "PaginationMeta": _obj({"current_page": I, "next_page": NI, "prev_page": NI, "total_pages": I, "total_count": I}),
-    "Error": _obj({"status": I, "error": S}, {"code": S, "error_details": {"type": "object",
-                                                                             "additionalProperties": {"type": "array", "items": S}}}),
+    # error_details: {field: [code]}; for /events/batch {index: {field: [code]}}, as Lago.
+    "Error": _obj({"status": I, "error": S}, {"code": S, "error_details": {"type": "object", "additionalProperties": {"anyOf": [
+        {"type": "array", "items": S},
+        {"type": "object", "additionalProperties": {"type": "array", "items": S}}]}}}),
     "Tax": _obj({"lago_id": S, "name": S, "code": S, "rate": {"type": "number"}, "created_at": DATETIME},
                 {"description": NS, "applied_to_organization": B}),
     "BillingEntity": _obj(
@@ -95,6 +100,40 @@ SCHEMAS = {
          "hmac_key": S},
     ),
     "PublicKey": _wrap("webhook", _obj({"public_key": S})),
+    "Event": _obj(
+        {"lago_id": S, "transaction_id": S, "external_subscription_id": S, "code": S, "timestamp": DATETIME},
+        {"lago_customer_id": NS, "lago_subscription_id": NS, "precise_total_amount_cents": NS,
+         "properties": {"type": "object"}, "created_at": DATETIME},
+    ),
+    "BillableMetric": _obj(
+        {"lago_id": S, "name": S, "code": S, "created_at": DATETIME,
+         "filters": {"type": "array", "items": _obj({"key": S, "values": {"type": "array", "items": S}})}},
+        {"description": NS, "aggregation_type": {"enum": ["count_agg", "sum_agg", "max_agg", "unique_count_agg"]},
+         "field_name": NS, "recurring": B, "weighted_interval": NS, "expression": NS, "rounding_function": NS,
+         "rounding_precision": NI},
+    ),
+    "ChargeFilter": _obj({"values": {"type": "object", "additionalProperties": {"type": "array", "items": S}}},
+                         {"invoice_display_name": NS, "properties": {"type": "object"}}),
+    "Charge": _obj(
+        {"lago_id": S, "lago_billable_metric_id": S, "billable_metric_code": S, "charge_model": {"enum": CHARGE_MODELS},
+         "properties": {"type": "object"}, "filters": {"type": "array", "items": _ref("ChargeFilter")}},
+        {"created_at": DATETIME, "pay_in_advance": B, "invoiceable": B, "prorated": B, "min_amount_cents": I,
+         "invoice_display_name": NS, "taxes": {"type": "array"}},
+    ),
+    "Plan": _obj(
+        {"lago_id": S, "name": S, "code": S, "created_at": DATETIME},
+        {"invoice_display_name": NS, "interval": {"enum": INTERVALS}, "description": NS, "amount_cents": I,
+         "amount_currency": S, "trial_period": {"type": "number"}, "pay_in_advance": B, "bill_charges_monthly": NB,
+         "charges": {"type": "array", "items": _ref("Charge")}, "taxes": {"type": "array"}},
+    ),
+    "Subscription": _obj(
+        {"lago_id": S},
+        {"external_id": S, "lago_customer_id": S, "external_customer_id": S, "name": NS, "plan_code": S,
+         "plan_amount_cents": I, "plan_amount_currency": S, "status": {"enum": ["active", "terminated"]},
+         "billing_time": {"enum": ["calendar", "anniversary"]}, "subscription_at": DATETIME, "started_at": DATETIME,
+         "terminated_at": {"type": ["string", "null"], "format": "date-time"}, "canceled_at": NS, "ending_at": NS,
+         "previous_plan_code": NS, "next_plan_code": NS, "downgrade_plan_date": NS, "created_at": DATETIME},
+    ),
 }
 
 REQUESTS = {
@@ -135,6 +174,29 @@ REQUESTS = {
     "WebhookEndpointInput": _wrap("webhook_endpoint", _obj({}, {
         "webhook_url": {"type": "string", "format": "uri"}, "signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS,
         "event_types": {"type": ["array", "null"], "items": S}})),
+    "EventFields": _obj({"transaction_id": S, "external_subscription_id": S, "code": S}, {
+        "timestamp": {"type": ["string", "number", "null"], "description": "Unix seconds (decimals allowed); null = now; ISO is invalid_format"},
+        "precise_total_amount_cents": {"type": ["string", "number", "null"]}, "properties": {"type": ["object", "null"]}}),
+    "EventInput": _wrap("event", _ref("EventFields")),
+    "BatchEventInput": _obj({"events": {"type": "array", "minItems": 1, "maxItems": 100, "items": _ref("EventFields")}}),
+    "BillableMetricInput": _wrap("billable_metric", _obj({"name": S, "code": S, "aggregation_type": {
+        "enum": ["count_agg", "sum_agg", "max_agg", "unique_count_agg"]}}, {
+        "description": NS, "field_name": NS, "recurring": {"const": False},
+        "filters": {"type": ["array", "null"], "items": _obj({"key": S, "values": {"type": "array", "minItems": 1, "items": S}})}})),
+    "ChargeInput": _obj({}, {
+        "id": {"type": ["string", "null"], "description": "an existing charge to update (PUT)"},
+        "billable_metric_id": S, "lago_billable_metric_id": S, "charge_model": {"enum": CHARGE_MODELS},
+        "properties": {"type": ["object", "null"]}, "invoice_display_name": NS,
+        "filters": {"type": ["array", "null"], "items": _obj({"values": {"type": "object"}},
+                                                             {"properties": {"type": ["object", "null"]}, "invoice_display_name": NS})}}),
+    "PlanFields": _obj({}, {
+        "name": S, "code": S, "interval": {"enum": INTERVALS}, "amount_cents": {"type": "integer", "minimum": 0},
+        "amount_currency": S, "pay_in_advance": B, "invoice_display_name": NS, "description": NS,
+        "charges": {"type": ["array", "null"], "items": _ref("ChargeInput"), "description": "PUT: the whole new list"}}),
+    "PlanInput": _wrap("plan", _ref("PlanFields")),
+    "SubscriptionInput": _wrap("subscription", _obj({"external_customer_id": S, "plan_code": S}, {
+        "external_id": NS, "name": NS, "billing_time": {"enum": ["calendar", "anniversary", None]},
+        "subscription_at": {"type": ["string", "null"], "format": "date-time"}})),
 }
 SCHEMAS.update(REQUESTS)
 
@@ -167,9 +229,10 @@ def _query(*names):
     return [{"name": n, "in": "query", "required": False, "schema": S} for n in names]
 
 
-BE, CU, AO, INV, WE = (_wrap(k, _ref(v)) for k, v in [
+BE, CU, AO, INV, WE, EV, BM, PL, SU = (_wrap(k, _ref(v)) for k, v in [
     ("billing_entity", "BillingEntity"), ("customer", "Customer"), ("add_on", "AddOn"), ("invoice", "Invoice"),
-    ("webhook_endpoint", "WebhookEndpoint")])
+    ("webhook_endpoint", "WebhookEndpoint"), ("event", "Event"), ("billable_metric", "BillableMetric"), ("plan", "Plan"),
+    ("subscription", "Subscription")])
 
 PATHS = {
     "/billing_entities": {"get": _op("List billing entities (no meta)", _list("billing_entities", _ref("BillingEntity"), meta=False))},
@@ -226,6 +289,38 @@ PATHS = {
     "/invoices/{lago_id}/download": {"parameters": [_path_param("lago_id")],
                                      "post": _op("The invoice with its file_url, or an empty 200 while there is no PDF",
                                                  INV, errors=("401", "404"))},
+    "/events": {"post": _op("Record a usage event (idempotent on transaction_id: a duplicate is 422 value_already_exist)", EV,
+                            body=_ref("EventInput"), errors=("400", "401", "422"))},
+    "/events/batch": {"post": _op("Record up to 100 events, all or nothing (errors keyed by index)",
+                                  _list("events", _ref("Event"), meta=False), body=_ref("BatchEventInput"), errors=("400", "401", "422"))},
+    "/events/{transaction_id}": {"parameters": [_path_param("transaction_id")],
+                                 "get": _op("Find an event by transaction_id", EV, errors=("401", "404"))},
+    "/billable_metrics": {
+        "get": _op("List billable metrics", _list("billable_metrics", _ref("BillableMetric")), params=_query("page", "per_page")),
+        "post": _op("Create a billable metric", BM, body=_ref("BillableMetricInput"), errors=("400", "401", "422")),
+    },
+    "/billable_metrics/{code}": {"parameters": [_path_param("code")],
+                                 "get": _op("Find a billable metric", BM, errors=("401", "404"))},
+    "/plans": {
+        "get": _op("List plans", _list("plans", _ref("Plan")), params=_query("page", "per_page")),
+        "post": _op("Create a plan with its charges", PL, body=_ref("PlanInput"), errors=("400", "401", "404", "422")),
+    },
+    "/plans/{code}": {
+        "parameters": [_path_param("code")],
+        "get": _op("Find a plan", PL, errors=("401", "404")),
+        "put": _op("Update a plan (partial; charges, if sent, replace the list)", PL, body=_ref("PlanInput"),
+                   errors=("400", "401", "404", "422")),
+    },
+    "/subscriptions": {
+        "get": _op("List subscriptions (active unless status[] says otherwise)", _list("subscriptions", _ref("Subscription")),
+                   errors=("401", "422"), params=_query("page", "per_page", "external_customer_id", "plan_code", "status[]")),
+        "post": _op("Create a subscription", SU, body=_ref("SubscriptionInput"), errors=("400", "401", "404", "422")),
+    },
+    "/subscriptions/{external_id}": {
+        "parameters": [_path_param("external_id")],
+        "get": _op("Find the active subscription (or ?status=terminated)", SU, errors=("401", "404"), params=_query("status")),
+        "delete": _op("Terminate the active subscription; its final period is billed at once", SU, errors=("401", "404")),
+    },
     "/webhook_endpoints": {
         "get": _op("List webhook endpoints", _list("webhook_endpoints", _ref("WebhookEndpoint")), params=_query("page", "per_page")),
         "post": _op("Create a webhook endpoint", WE, body=_ref("WebhookEndpointInput"), errors=("400", "401", "422")),

@@ -2,7 +2,7 @@
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from .views import add_ons, billing_entities, customers, invoices, meta, webhook_endpoints
+from .views import add_ons, billable_metrics, billing_entities, customers, events, invoices, meta, plans, subscriptions, webhook_endpoints
 
 urlpatterns = [
     path("openapi.json", meta.openapi_view),
@@ -19,6 +19,15 @@ urlpatterns = [
     path("invoices/<str:invoice_id>/download", invoices.download_view),
     path("invoices/<str:invoice_id>/void", invoices.void_view),
     path("invoices/<str:invoice_id>/refresh", invoices.refresh_view),
+    path("events", events.collection),
+    path("events/batch", events.batch_view),
+    path("events/<str:transaction_id>", events.member),
+    path("billable_metrics", billable_metrics.collection),
+    path("billable_metrics/<str:code>", billable_metrics.member),
+    path("plans", plans.collection),
+    path("plans/<str:code>", plans.member),
+    path("subscriptions", subscriptions.collection),
+    path("subscriptions/<str:external_id>", subscriptions.member),
     path("webhook_endpoints", webhook_endpoints.collection),
     path("webhook_endpoints/<str:lago_id>", webhook_endpoints.member),
     path("webhooks/json_public_key", webhook_endpoints.json_public_key_view),

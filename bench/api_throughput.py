@@ -1,26 +1,26 @@
 """Throughput of the REST API under gunicorn on PostgreSQL.
 
-    python bench/api_throughput.py [--seconds 15] [--workers 5] [--clients 10]
+    python bench/api_throughput.py [--seconds 15] [--workers CPUS+1] [--clients CPUS+1]
 
 Creates (drops first) its own database `bc_bench` on the PostgreSQL of BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/bc_bench), migrates it, seeds a billing entity,
 a customer, an add-on and an API key, starts gunicorn on 127.0.0.1, then for a fixed time:
-  1. POST /api/v1/events/batch with 100 events per request (needs a billable metric, a plan
-     and a subscription, created through the API; skipped with a note while those endpoints
-     do not exist), and
+  1. POST /api/v1/events/batch with 100 events per request (after creating a billable metric,
+     a plan with a charge and a subscription through the API), and
   2. POST /api/v1/customers (upserts of new customers, a baseline of one audited, webhooked write), and
   3. POST /api/v1/invoices (one-off invoices of one add-on fee).
-Only loopback traffic, bounded in time. The last two lines are `events/s: N` and `one-off invoices/s: N`.
+The load comes from --clients processes, each with one keep-alive connection, sending bodies
+built as text, so that the load generator is not what is measured. Only loopback traffic, bounded in time. The last two lines are `events/s: N` and `one-off invoices/s: N`.
 """
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -66,28 +66,64 @@ print(ApiKey.issue("bench")[1])
 """
 
 
-def run_for(seconds: float, clients: int, make_request) -> tuple[int, float, dict]:
-    """Call make_request(session) from `clients` threads until time is up; (ok count, elapsed, status counts)."""
+def run_for(seconds: float, clients: int, target: tuple, make_body) -> tuple[int, float, dict]:
+    """POST make_body(client, n) from `clients` processes (keep-alive http.client) until time is up.
+
+    Processes, not threads: one Python process building and sending requests would be the
+    bottleneck (the GIL), not the server. Returns (200 count, elapsed, answers by status).
+    """
+    host, port, path, headers = target
     stop_at = time.monotonic() + seconds
-    counts, lock = {}, threading.Lock()
-
-    def worker():
-        session = requests.Session()
-        while time.monotonic() < stop_at:
-            try:
-                status = make_request(session)
-            except requests.RequestException as exc:
-                status = type(exc).__name__
-            with lock:
-                counts[status] = counts.get(status, 0) + 1
-
     started = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        results = pool.starmap(_client_loop, [(host, port, path, headers, make_body, n, stop_at) for n in range(clients)])
+    counts = {}
+    for result in results:
+        for status, count in result.items():
+            counts[status] = counts.get(status, 0) + count
     return counts.get(200, 0), time.monotonic() - started, counts
+
+
+def _client_loop(host, port, path, headers, make_body, client, stop_at) -> dict:
+    counts, n = {}, 0
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    while time.monotonic() < stop_at:
+        body = make_body(client, n)
+        n += 1
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            status = type(exc).__name__
+            conn.close()
+            conn = http.client.HTTPConnection(host, port, timeout=30)
+        counts[status] = counts.get(status, 0) + 1
+    conn.close()
+    return counts
+
+
+RUN = str(os.getpid())
+
+
+def event_batch(client: int, n: int) -> bytes:
+    """100 events with unique transaction ids, built as text (json.dumps would cost the load generator more)."""
+    stamp = int(time.time())
+    items = ",".join(
+        f'{{"transaction_id":"b{RUN}-{client}-{n}-{i}","external_subscription_id":"bench_sub","code":"bench_calls",'
+        f'"timestamp":"{stamp}","properties":{{"region":"eu"}}}}' for i in range(100))
+    return f'{{"events":[{items}]}}'.encode()
+
+
+def customer_upsert(client: int, n: int) -> bytes:
+    return json.dumps({"customer": {"external_id": f"bench-{client}-{n}", "name": "Bench", "currency": "USD"}}).encode()
+
+
+def one_off_invoice(client: int, n: int) -> bytes:
+    # Spread over 20 customers, as real traffic is: invoice numbers are counted per customer.
+    return json.dumps({"invoice": {"external_customer_id": f"bench_customer_{(client * 7 + n) % 20}", "currency": "USD",
+                                   "fees": [{"add_on_code": "setup_fee", "units": 1, "unit_amount_cents": 50000}]}}).encode()
 
 
 def setup_events(base: str, headers: dict) -> tuple[str | None, str]:
@@ -115,8 +151,9 @@ def setup_events(base: str, headers: dict) -> tuple[str | None, str]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--clients", type=int, default=10)
+    # One worker per core and one more: the load generator and PostgreSQL share the same cores.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1)
+    parser.add_argument("--clients", type=int, default=(os.cpu_count() or 2) + 1, help="client processes, each with one keep-alive connection")
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bc_bench")
@@ -142,44 +179,23 @@ def main():
                 time.sleep(0.2)
         else:
             raise SystemExit("gunicorn did not start")
-        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; {args.clients} client threads, {args.seconds:.0f} s per phase", flush=True)
+        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; {args.clients} client processes, {args.seconds:.0f} s per phase", flush=True)
 
+        target = lambda path: ("127.0.0.1", port, f"/api/v1/{path}", headers)  # noqa: E731
         events_per_s, events_note = 0.0, ""
         subscription, events_note = setup_events(base, headers)
         if subscription:
-            counter = iter(range(10**12))
-
-            def post_batch(session):
-                batch = {"events": [{"transaction_id": f"bench-{next(counter)}-{uuid.uuid4().hex[:8]}",
-                                     "external_subscription_id": subscription, "code": "bench_calls",
-                                     "timestamp": str(int(time.time())), "properties": {}} for _ in range(100)]}
-                return session.post(f"{base}/events/batch", data=json.dumps(batch), headers=headers, timeout=30).status_code
-
-            ok, elapsed, counts = run_for(args.seconds, args.clients, post_batch)
+            ok, elapsed, counts = run_for(args.seconds, args.clients, target("events/batch"), event_batch)
             events_per_s = ok * 100 / elapsed
             print(f"events/batch: {ok} batches of 100 in {elapsed:.1f} s, answers {counts}", flush=True)
         else:
             print(f"events/batch: not benchmarked ({events_note})", flush=True)
 
-        upserts = iter(range(10**12))
-
-        def post_customer(session):
-            body = json.dumps({"customer": {"external_id": f"bench-{next(upserts)}", "name": "Bench", "currency": "USD"}})
-            return session.post(f"{base}/customers", data=body, headers=headers, timeout=30).status_code
-
-        ok, elapsed, counts = run_for(args.seconds, args.clients, post_customer)
+        ok, elapsed, counts = run_for(args.seconds, args.clients, target("customers"), customer_upsert)
         customers_per_s = ok / elapsed
         print(f"customers: {ok} upserted in {elapsed:.1f} s, answers {counts}", flush=True)
 
-        # Spread over 20 customers, as real traffic is: invoice numbers are counted per customer.
-        invoices = iter(range(10**12))
-
-        def post_one_off(session):
-            body = json.dumps({"invoice": {"external_customer_id": f"bench_customer_{next(invoices) % 20}", "currency": "USD",
-                                           "fees": [{"add_on_code": "setup_fee", "units": 1, "unit_amount_cents": 50000}]}})
-            return session.post(f"{base}/invoices", data=body, headers=headers, timeout=30).status_code
-
-        ok, elapsed, counts = run_for(args.seconds, args.clients, post_one_off)
+        ok, elapsed, counts = run_for(args.seconds, args.clients, target("invoices"), one_off_invoice)
         print(f"one-off invoices: {ok} created in {elapsed:.1f} s, answers {counts}", flush=True)
         print(f"customer upserts/s: {customers_per_s:.0f}")
         print(f"events/s: {events_per_s:.0f}")

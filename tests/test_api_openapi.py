@@ -28,7 +28,8 @@ def test_document_is_served_without_a_key(client):
 
 def test_every_documented_path_is_routed():
     for template in DOC["paths"]:
-        concrete = template.replace("{code}", "x").replace("{external_id}", "x").replace("{lago_id}", "x")
+        concrete = (template.replace("{code}", "x").replace("{external_id}", "x").replace("{lago_id}", "x")
+                    .replace("{transaction_id}", "x"))
         match = resolve(f"/api/v1{concrete}")
         assert match.url_name != "unknown" and match.func.__name__ == "view", template
         handlers = {m.lower() for m in match.func.handlers}
@@ -82,6 +83,58 @@ def test_real_responses_match_the_document(api, actor):
         assert response.status_code in (200, 400, 404, 405, 422), (method, template, response.content)
         validate(method, template, response)
     assert {r.status_code for _, _, r in checks} == {200, 400, 404, 405, 422}
+
+
+def test_usage_and_catalogue_responses_match_the_document(api):
+    from . import billing_factories as b
+
+    factories.billing_entity(code="acme", is_default=True)
+    factories.customer(external_id="hooli", currency="USD")
+    b.metric("count", code="regions", filters={"region": ["eu"]})
+    metric = api.post("billable_metrics", {"billable_metric": {"name": "Calls", "code": "calls", "aggregation_type": "count_agg"}})
+    metric_id = metric.json()["billable_metric"]["lago_id"]
+    plan = {"plan": {"name": "P", "code": "p", "interval": "monthly", "amount_cents": 100, "amount_currency": "USD",
+                     "charges": [{"billable_metric_id": metric_id, "charge_model": "standard", "properties": {"amount": "1"},
+                                  "filters": None}]}}
+    event = {"transaction_id": "t1", "external_subscription_id": "s1", "code": "calls", "timestamp": "1673457300"}
+    checks = [
+        ("POST", "/billable_metrics", metric),
+        ("POST", "/billable_metrics", api.post("billable_metrics", {"billable_metric": {"code": "x"}})),
+        ("GET", "/billable_metrics", api.get("billable_metrics")),
+        ("GET", "/billable_metrics/{code}", api.get("billable_metrics/regions")),
+        ("GET", "/billable_metrics/{code}", api.get("billable_metrics/nope")),
+        ("POST", "/plans", api.post("plans", plan)),
+        ("POST", "/plans", api.post("plans", plan)),
+        ("POST", "/plans", api.post("plans", {"plan": {**plan["plan"], "code": "q", "charges": [{"billable_metric_id": "x",
+                                                                                               "charge_model": "standard"}]}})),
+        ("GET", "/plans", api.get("plans")),
+        ("GET", "/plans/{code}", api.get("plans/p")),
+        ("PUT", "/plans/{code}", api.put("plans/p", {"plan": {"amount_cents": 200}})),
+        ("PUT", "/plans/{code}", api.put("plans/nope", {"plan": {"amount_cents": 200}})),
+        ("POST", "/subscriptions", api.post("subscriptions", {"subscription": {"external_customer_id": "hooli", "plan_code": "p",
+                                                                               "external_id": "s1"}})),
+        ("POST", "/subscriptions", api.post("subscriptions", {"subscription": {"external_customer_id": "nobody", "plan_code": "p"}})),
+        ("GET", "/subscriptions", api.get("subscriptions", {"external_customer_id": "hooli"})),
+        ("GET", "/subscriptions", api.get("subscriptions", {"status[]": "bogus"})),
+        ("GET", "/subscriptions/{external_id}", api.get("subscriptions/s1")),
+        ("POST", "/events", api.post("events", {"event": event})),
+        ("POST", "/events", api.post("events", {"event": event})),
+        ("POST", "/events", api.post("events", {"nope": 1})),
+        ("POST", "/events/batch", api.post("events/batch", {"events": [{**event, "transaction_id": "t2"}]})),
+        ("POST", "/events/batch", api.post("events/batch", {"events": [event]})),
+        ("GET", "/events/{transaction_id}", api.get("events/t1")),
+        ("GET", "/events/{transaction_id}", api.get("events/nope")),
+        ("DELETE", "/subscriptions/{external_id}", api.delete("subscriptions/s1")),
+        ("DELETE", "/subscriptions/{external_id}", api.delete("subscriptions/s1")),
+    ]
+    for method, template, response in checks:
+        assert response.status_code in (200, 400, 404, 422), (method, template, response.content)
+        validate(method, template, response)
+    assert {r.status_code for _, _, r in checks} == {200, 400, 404, 422}
+    for method, template, body in [("POST", "/events", {"event": event}), ("POST", "/events/batch", {"events": [event]}),
+                                   ("POST", "/plans", plan), ("POST", "/billable_metrics", {"billable_metric": {
+                                       "name": "C", "code": "c", "aggregation_type": "sum_agg", "field_name": "n"}})]:
+        assert not list(Draft202012Validator(request_schema(method, template)).iter_errors(body)), template
 
 
 def request_schema(method, template):

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 
@@ -17,7 +17,7 @@ from addons.models import AddOn
 from customers.models import Customer
 from invoices import deletion, metadata, payments
 from invoices.finalization import finalize_invoice
-from invoices.models import Invoice, InvoiceLocked
+from invoices.models import Fee, Invoice, InvoiceLocked
 from invoices.serializers import serialize_invoice
 
 from .. import errors
@@ -44,7 +44,8 @@ def _find(invoice_id, queryset=None) -> Invoice:
 
 
 def _answer(request, invoice: Invoice, *, detailed=True):
-    invoice = _queryset().prefetch_related("fees__applied_taxes", "fees__add_on").get(pk=invoice.pk)
+    fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on").prefetch_related("applied_taxes"))
+    invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
     data = serialize_invoice(invoice, detailed=detailed)
     if data.get("file_url") and data["file_url"].startswith("/"):
         data["file_url"] = request.build_absolute_uri(data["file_url"])
@@ -205,7 +206,8 @@ def create_one_off(request):
     _, data = root(request, "invoice")
     values = pick(data, {"external_customer_id": "str", "currency": "str", "fees": "list", "billing_entity_code": "str"},
                   nullable={"currency", "billing_entity_code"})
-    customer = Customer.objects.filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True).first()
+    customer = (Customer.objects.select_related("billing_entity")
+                .filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True).first())
     if customer is None:
         raise errors.not_found("customer")
     if values.get("billing_entity_code") not in (None, customer.billing_entity.code):
