@@ -75,6 +75,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: django-q2's ORM broker calls close_old_connections() before every
+# enqueue, which with CONN_MAX_AGE=0 means a new connection per queued task.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The worker and the web server share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})

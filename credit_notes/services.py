@@ -202,16 +202,27 @@ def void_credit_note(credit_note_id, actor: Actor, *, now=None) -> CreditNote:
 # --- consumed by later invoices, given back on void ---------------------------------------------
 
 
+def _with_balance():
+    return CreditNote.objects.filter(
+        status=CreditNote.Status.FINALIZED, credit_status=CreditNote.CreditStatus.AVAILABLE, balance_amount_cents__gt=0,
+    )
+
+
+def customers_with_credit_note_balance(customer_ids) -> set:
+    """Which of these customers have a credit-note balance left (lets a batch skip the others)."""
+    return set(_with_balance().filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+
+
 def consume_credit_notes(invoice: Invoice) -> int:
     """Apply the customer's credit-note balances to a finalizing subscription invoice, after taxes, oldest first."""
     from coupons.models import Credit
 
     remaining = invoice.sub_total_including_taxes_amount_cents
     total = 0
-    notes = CreditNote.objects.select_for_update().filter(
-        customer_id=invoice.customer_id, currency=invoice.currency, status=CreditNote.Status.FINALIZED,
-        credit_status=CreditNote.CreditStatus.AVAILABLE, balance_amount_cents__gt=0,
-    ).order_by("created_at", "pk")
+    notes = (
+        _with_balance().select_for_update().filter(customer_id=invoice.customer_id, currency=invoice.currency)
+        .order_by("created_at", "pk")
+    )
     for note in notes:
         if remaining - total <= 0:
             break

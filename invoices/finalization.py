@@ -91,7 +91,7 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
         for pk in changed:
             fees_by_invoice[pk] = reloaded.get(pk, [])
-    lock_credit_holders(drafts)  # coupons, credit notes, wallets: consumed by whichever finalizes first
+    credit_holders = lock_credit_holders(drafts)  # coupons, credit notes, wallets: whichever finalizes first consumes
     finalized, closed, computed = [], [], []
     for invoice in drafts:
         fees = fees_by_invoice.get(invoice.pk, [])
@@ -102,7 +102,7 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         else:
             invoice.status = Invoice.Status.FINALIZED
             finalized.append((invoice, before))
-        computed.append((invoice, fees, compute_totals(invoice, fees, finalizing=True)))
+        computed.append((invoice, fees, compute_totals(invoice, fees, finalizing=True, credit_holders=credit_holders)))
         _set_dates_and_payment(invoice, now)
 
     save_computed(computed)  # fees and tax lines first: the counters below stay locked until commit

@@ -12,30 +12,51 @@ import logging
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
+
+from billing_console.queue import enqueue_many
 
 from .models import Invoice
 from .pdf import render_invoice_pdf_bytes
 
 logger = logging.getLogger(__name__)
 
-TASK = "invoices.pdf_tasks.render_invoice_pdf"
+TASK = "invoices.pdf_tasks.render_invoice_pdfs"
+# Invoices per queued task: a finalization batch of 500 is 10 tasks of ~10 s, well inside the
+# cluster's timeout, instead of 500 queue rows.
+PDFS_PER_TASK = 50
 STORED_STATUSES = (Invoice.Status.FINALIZED, Invoice.Status.VOIDED)
 PDF_FIELDS = ["pdf_file", "pdf_generated_at", "pdf_error", "updated_at"]
 
 
 def queue_invoice_pdfs(invoice_ids) -> None:
-    """Queue one render per invoice; call after commit (the task reads the committed invoice).
+    """Queue the renders of these invoices; call after commit (the task reads the committed invoices).
 
     A failure here must not reach whoever finalized (in sync mode the task's own exception
     surfaces here): the invoice is committed, the error is in `pdf_error`, and the download
     view renders a missing PDF on demand.
     """
+    ids = [str(invoice_id) for invoice_id in invoice_ids]
+    chunks = [ids[i:i + PDFS_PER_TASK] for i in range(0, len(ids), PDFS_PER_TASK)]
+    enqueue_many(
+        (TASK, (chunk,), {"ack_failure": False, "task_name": f"invoice-pdf-{chunk[0]}" + (f"+{len(chunk) - 1}" if len(chunk) > 1 else "")})
+        for chunk in chunks
+    )
+
+
+def render_invoice_pdfs(invoice_ids) -> dict:
+    """The queued task: render each invoice; if any failed, raise after the others so the cluster retries.
+
+    Each failure is already written to its invoice's `pdf_error`; a retry renders the group again.
+    """
+    results, failed = {}, []
     for invoice_id in invoice_ids:
         try:
-            async_task(TASK, str(invoice_id), ack_failure=False, task_name=f"invoice-pdf-{invoice_id}")
+            results[str(invoice_id)] = render_invoice_pdf(invoice_id)
         except Exception:
-            logger.exception("The PDF of invoice %s was not rendered", invoice_id)
+            failed.append(str(invoice_id))
+    if failed:
+        raise RuntimeError(f"PDF rendering failed for invoices {', '.join(failed)}; see their pdf_error.")
+    return results
 
 
 def render_invoice_pdf(invoice_id) -> str:

@@ -34,17 +34,21 @@ class Totals:
     tax_lines: list[TaxLine] = field(default_factory=list)
 
 
-def compute_totals(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> Totals:
+def compute_totals(invoice: Invoice, fees: list[Fee], *, finalizing: bool, credit_holders: set | None = None) -> Totals:
     """Set every amount field of `invoice` (and each fee's tax fields) from `fees`; return the tax lines.
 
     Fees must carry their `applied_taxes` (prefetched). Nothing is saved here:
     the caller persists invoice, fees and tax lines in its own transaction.
+    `credit_holders` (from `lock_credit_holders`, for a batch) names the customers that hold
+    any coupon, credit-note balance or wallet credit; the others need no look-up at all.
     """
     invoice.fees_amount_cents = sum(fee.amount_cents for fee in fees)
     invoice.progressive_billing_credit_amount_cents = 0
 
     # Coupons, credit notes and prepaid credits never apply to one-off (or credit) invoices (seed 004).
-    discounted = invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION
+    discounted = invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION and (
+        credit_holders is None or invoice.customer_id in credit_holders
+    )
     invoice.coupons_amount_cents = apply_coupons(invoice, fees, finalizing=finalizing) if discounted else _no_coupons(fees)
     invoice.sub_total_excluding_taxes_amount_cents = (
         invoice.fees_amount_cents - invoice.progressive_billing_credit_amount_cents - invoice.coupons_amount_cents
@@ -127,19 +131,26 @@ def apply_prepaid_credits(invoice: Invoice, fees: list[Fee], *, finalizing: bool
     return consume_prepaid_credits(invoice)
 
 
-def lock_credit_holders(invoices: list[Invoice]) -> None:
-    """Lock the customers whose coupons, credit notes and wallets finalizing `invoices` may consume.
+def lock_credit_holders(invoices: list[Invoice]) -> set:
+    """Lock the customers whose coupons, credit notes and wallets finalizing `invoices` may consume;
+    return those of them that hold any (for `compute_totals(credit_holders=...)`).
 
     One pass, in primary-key order, before any invoice of the batch consumes
     anything: two batches finalizing drafts of the same customers in different
     orders would otherwise lock their credit rows crosswise and deadlock. NO KEY
-    UPDATE leaves inserts referencing the customer unblocked.
+    UPDATE leaves inserts referencing the customer unblocked. The credit rows
+    themselves are locked again when consumed, so nothing is consumed twice.
     """
+    from coupons.services import customers_with_coupons
+    from credit_notes.services import customers_with_credit_note_balance
     from customers.models import Customer
+    from wallets.services import customers_with_wallet_balance
 
     ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
-    if ids:
-        list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return set()
+    list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    return customers_with_coupons(ids) | customers_with_credit_note_balance(ids) | customers_with_wallet_balance(ids)
 
 
 TAX_FIELDS = ["taxes_amount_cents", "taxes_rate", "precise_coupons_amount_cents"]

@@ -100,13 +100,22 @@ def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction
         return pending
 
 
+def _with_balance():
+    return Wallet.objects.filter(status=Wallet.Status.ACTIVE, balance_cents__gt=0)
+
+
+def customers_with_wallet_balance(customer_ids) -> set:
+    """Which of these customers have prepaid credits left (lets a batch skip the others)."""
+    return set(_with_balance().filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+
+
 def consume_prepaid_credits(invoice: Invoice) -> int:
     """Pay what is left of a finalizing subscription invoice from the customer's wallet in its currency."""
     if invoice.total_amount_cents <= 0:
         return 0
     wallet = (
-        Wallet.objects.select_for_update()
-        .filter(customer_id=invoice.customer_id, currency=invoice.currency, status=Wallet.Status.ACTIVE, balance_cents__gt=0)
+        _with_balance().select_for_update()
+        .filter(customer_id=invoice.customer_id, currency=invoice.currency)
         .order_by("created_at", "pk").first()
     )
     if wallet is None:

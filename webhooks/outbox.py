@@ -51,9 +51,8 @@ def schedule_delivery(delivery_ids) -> None:
     ids = [str(i) for i in delivery_ids]
 
     def queue():
-        from django_q.tasks import async_task
+        from billing_console.queue import enqueue_many
 
-        for delivery_id in ids:
-            async_task("webhooks.delivery.deliver", delivery_id)
+        enqueue_many(("webhooks.delivery.deliver", (delivery_id,), {}) for delivery_id in ids)
 
     transaction.on_commit(queue)
