@@ -76,6 +76,9 @@ DJANGO_CODES = {
     "min_value": "value_is_invalid",
     "max_value": "value_is_invalid",
     "invalid_number": "value_is_invalid",
+    "max_digits": "value_is_invalid",
+    "max_decimal_places": "value_is_invalid",
+    "max_whole_digits": "value_is_invalid",
 }
 
 

@@ -2,7 +2,8 @@
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from .views import add_ons, billable_metrics, billing_entities, customers, events, invoices, meta, plans, subscriptions, webhook_endpoints
+from .views import (add_ons, billable_metrics, billing_entities, coupons, credit_notes, customers, events, invoices, meta, plans,
+                    subscriptions, webhook_endpoints)
 
 urlpatterns = [
     path("openapi.json", meta.openapi_view),
@@ -19,6 +20,13 @@ urlpatterns = [
     path("invoices/<str:invoice_id>/download", invoices.download_view),
     path("invoices/<str:invoice_id>/void", invoices.void_view),
     path("invoices/<str:invoice_id>/refresh", invoices.refresh_view),
+    path("coupons", coupons.collection),
+    path("coupons/<str:code>", coupons.member),
+    path("applied_coupons", coupons.applied_collection),
+    path("credit_notes", credit_notes.collection),
+    path("credit_notes/<str:credit_note_id>", credit_notes.member),
+    path("credit_notes/<str:credit_note_id>/void", credit_notes.void_view),
+    path("credit_notes/<str:credit_note_id>/download", credit_notes.download_view),
     path("events", events.collection),
     path("events/batch", events.batch_view),
     path("events/<str:transaction_id>", events.member),

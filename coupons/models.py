@@ -47,6 +47,8 @@ class Coupon(models.Model):
     expiration = models.CharField(max_length=16, choices=Expiration.choices, default=Expiration.NO_EXPIRATION)
     expiration_at = models.DateTimeField(null=True, blank=True, help_text="Time limit: cannot be applied to customers after this.")
     reusable = models.BooleanField(default=True, help_text="Can be applied to the same customer more than once.")
+    # Set by DELETE /api/v1/coupons/{code} (Lago terminates, never deletes): no longer found or applicable.
+    terminated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,7 +1,7 @@
 """Lago's JSON shape of an applied coupon (AppliedCouponResponse of the API contract)."""
 from billing_console.serialization import iso_datetime
 
-from .models import AppliedCoupon
+from .models import AppliedCoupon, Coupon
 
 
 def serialize_applied_coupon(applied: AppliedCoupon) -> dict:
@@ -29,4 +29,29 @@ def serialize_applied_coupon(applied: AppliedCoupon) -> dict:
              "before_taxes": credit.before_taxes, "invoice": {"lago_id": str(credit.invoice_id), "payment_status": credit.invoice.payment_status}}
             for credit in applied.credits.select_related("invoice").order_by("created_at")
         ],
+    }
+
+
+def serialize_coupon(coupon: Coupon) -> dict:
+    """Lago's CouponResponse; plan and metric limitations are not implemented (always unlimited)."""
+    return {
+        "lago_id": str(coupon.pk),
+        "name": coupon.name,
+        "code": coupon.code,
+        "description": coupon.description or None,
+        "coupon_type": coupon.coupon_type,
+        "amount_cents": coupon.amount_cents,
+        "amount_currency": coupon.amount_currency or None,
+        "percentage_rate": float(coupon.percentage_rate) if coupon.percentage_rate is not None else None,
+        "frequency": coupon.frequency,
+        "frequency_duration": coupon.frequency_duration,
+        "reusable": coupon.reusable,
+        "limited_plans": False,
+        "plan_codes": [],
+        "limited_billable_metrics": False,
+        "billable_metric_codes": [],
+        "created_at": iso_datetime(coupon.created_at),
+        "expiration": coupon.expiration,
+        "expiration_at": iso_datetime(coupon.expiration_at),
+        "terminated_at": iso_datetime(coupon.terminated_at),
     }

@@ -30,6 +30,8 @@ def apply_coupon(customer, coupon: Coupon, actor: Actor, *, amount_cents=None, a
     """
     now = now or timezone.now()
     with transaction.atomic():
+        if coupon.terminated_at is not None:
+            raise field_error("coupon", f"Coupon {coupon.code} was terminated.", "coupon_is_terminated")
         if coupon.is_expired(now):
             raise field_error("coupon", f"Coupon {coupon.code} expired on {coupon.expiration_at:%Y-%m-%d}.", "coupon_is_expired")
         if not coupon.reusable and AppliedCoupon.objects.filter(customer=customer, coupon=coupon).exists():

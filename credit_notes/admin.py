@@ -1,7 +1,16 @@
-"""Credit notes in the admin: read-only. They are issued from a finalized invoice's page ("Issue a credit note…")."""
-from django.contrib import admin
+"""Credit notes in the admin: read-only. They are issued from a finalized invoice's page ("Issue a credit note…").
+
+The page links to the PDF (`<id>/pdf/`), rendered on demand if the after-commit task has not stored it yet.
+"""
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from .models import CreditNote, CreditNoteItem
+from .pdf import render_credit_note_pdf
 
 
 class CreditNoteItemInline(admin.TabularInline):
@@ -25,8 +34,38 @@ class CreditNoteAdmin(admin.ModelAdmin):
         "number", "invoice", "customer", "issuing_date", "reason", "description", "currency", "status",
         "sub_total_excluding_taxes_amount_cents", "coupons_adjustment_amount_cents", "taxes_amount_cents", "taxes_rate",
         "total_amount_cents", "credit_amount_cents", "balance_amount_cents", "credit_status", "refund_amount_cents",
-        "refund_status", "offset_amount_cents", "metadata", "created_at",
+        "refund_status", "offset_amount_cents", "metadata", "created_at", "pdf_document",
     ]
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download_pdf)
+        return [path("<path:object_id>/pdf/", download, name="credit_notes_creditnote_pdf")] + super().get_urls()
+
+    @admin.display(description="PDF")
+    def pdf_document(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:credit_notes_creditnote_pdf", args=[obj.pk])
+        state = f"rendered {obj.pdf_generated_at:%Y-%m-%d %H:%M} UTC" if obj.pdf_file and obj.pdf_generated_at else "not rendered yet"
+        link = format_html('<a href="{}">Download PDF</a> ({})', url, state)
+        if obj.pdf_error:
+            return format_html('{} <span class="errornote" style="display:inline-block">Last render failed: {}</span>', link, obj.pdf_error)
+        return link
+
+    def download_pdf(self, request, object_id):
+        """The stored PDF; rendered now if the task has not run yet (or failed)."""
+        note = get_object_or_404(CreditNote, pk=object_id)
+        if not self.has_view_permission(request, note):
+            raise PermissionDenied
+        if not note.pdf_file:
+            try:
+                render_credit_note_pdf(note.pk)
+            except Exception:
+                note.refresh_from_db(fields=["pdf_error"])
+                messages.error(request, f"The PDF could not be rendered: {note.pdf_error}")
+                return redirect("admin:credit_notes_creditnote_change", note.pk)
+            note.refresh_from_db(fields=["pdf_file", "pdf_generated_at"])
+        return FileResponse(note.pdf_file.open("rb"), as_attachment=True, filename=f"{note.number}.pdf", content_type="application/pdf")
 
     def has_add_permission(self, request):
         return False

@@ -61,6 +61,10 @@ class CreditNote(models.Model):
     offset_amount_cents = models.BigIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Written only by credit_notes.pdf (after commit); never part of the note's figures.
+    pdf_file = models.FileField(upload_to="credit_notes/", blank=True)
+    pdf_generated_at = models.DateTimeField(null=True, blank=True)
+    pdf_error = models.TextField(blank=True, help_text="Why the last PDF render failed; cleared on success.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

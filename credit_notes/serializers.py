@@ -38,7 +38,7 @@ def serialize_credit_note(note: CreditNote) -> dict:
         "taxes_rate": float(note.taxes_rate),
         "sub_total_excluding_taxes_amount_cents": note.sub_total_excluding_taxes_amount_cents,
         "coupons_adjustment_amount_cents": note.coupons_adjustment_amount_cents,
-        "file_url": None,
+        "file_url": note.pdf_file.url if note.pdf_file else None,
         "created_at": iso_datetime(note.created_at),
         "updated_at": iso_datetime(note.updated_at),
         "voided_at": iso_datetime(note.voided_at),
@@ -46,13 +46,13 @@ def serialize_credit_note(note: CreditNote) -> dict:
             {"lago_id": str(item.pk), "amount_cents": item.amount_cents, "amount_currency": note.currency, "fee": serialize_fee(item.fee, invoice)}
             for item in items
         ],
-        "applied_taxes": _applied_taxes(note, items),
+        "applied_taxes": applied_taxes(note, items),
         "metadata": note.metadata or {},
         "customer": serialize_customer(note.customer),
     }
 
 
-def _applied_taxes(note, items) -> list[dict]:
+def applied_taxes(note, items) -> list[dict]:
     """Per tax: the items' amounts after their coupon share, and the tax on them (rounded once per tax)."""
     base, amount, sample = defaultdict(Decimal), defaultdict(Decimal), {}
     for item in items:

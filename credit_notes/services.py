@@ -24,6 +24,7 @@ from sequences.models import take_next
 from webhooks import outbox
 
 from .models import CreditNote, CreditNoteItem
+from .pdf import queue_after_commit
 
 HUNDRED = Decimal(100)
 
@@ -106,6 +107,7 @@ def create_locked(invoice: Invoice, actor: Actor, *, reason, items, description=
         invoice.save(update_fields=["credit_notes_offset_amount_cents", "updated_at"])
     audit_log.record("credit_note.created", actor, invoice=invoice, obj=note, before=None, after=snapshot(note))
     outbox.record("credit_note.created", note)
+    queue_after_commit(note)
     return note
 
 

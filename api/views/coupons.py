@@ -1,0 +1,149 @@
+"""/coupons (CRUD by code; DELETE terminates, as Lago) and /applied_coupons (apply to a customer, list).
+
+Writes go through coupons.catalog and coupons.services.apply_coupon (audited with the
+API key); their ValidationError codes become Lago's 422 error_details.
+"""
+from decimal import Decimal, InvalidOperation
+
+from django.utils.dateparse import parse_datetime
+
+from coupons.catalog import create_coupon, terminate_coupon, update_coupon
+from coupons.models import AppliedCoupon, Coupon
+from coupons.serializers import serialize_applied_coupon, serialize_coupon
+from coupons.services import apply_coupon
+from customers.models import Customer
+
+from .. import errors
+from ..http import endpoint, ok, paginate, pick, root
+
+FIELDS = {"name": "str", "code": "str", "description": "str", "coupon_type": "str", "amount_cents": "int",
+          "amount_currency": "str", "expiration": "str", "reusable": "bool", "frequency": "str", "frequency_duration": "int"}
+NULLABLE = {"description", "amount_cents", "amount_currency", "frequency_duration"}
+
+
+def _rate(data: dict, field="percentage_rate"):
+    """A JSON number or numeric string as a Decimal (never through a float's binary digits); None if null."""
+    value = data[field]
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise InvalidOperation
+        rate = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        raise errors.validation_error({field: "value_is_invalid"})
+    if not rate.is_finite():
+        raise errors.validation_error({field: "value_is_invalid"})
+    return rate
+
+
+def _datetime(data: dict, field):
+    value = data[field]
+    if value is None:
+        return None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise errors.validation_error({field: "invalid_format"})
+    return parsed
+
+
+def _coupon_values(request) -> dict:
+    _, data = root(request, "coupon")
+    values = pick(data, FIELDS, nullable=NULLABLE)
+    for field in ("description", "amount_currency"):
+        if field in values and values[field] is None:
+            values[field] = ""
+    if values.get("amount_currency"):
+        values["amount_currency"] = values["amount_currency"].upper()
+    if "percentage_rate" in data:
+        values["percentage_rate"] = _rate(data)
+    if "expiration_at" in data:
+        values["expiration_at"] = _datetime(data, "expiration_at")
+    return values
+
+
+def _find(code) -> Coupon:
+    coupon = Coupon.objects.filter(code=code, terminated_at__isnull=True).first()
+    if coupon is None:
+        raise errors.not_found("coupon")
+    return coupon
+
+
+def create(request):
+    return ok({"coupon": serialize_coupon(create_coupon(_coupon_values(request), request.actor))})
+
+
+def list_coupons(request):
+    rows, meta = paginate(request, Coupon.objects.filter(terminated_at__isnull=True).order_by("-created_at", "pk"))
+    return ok({"coupons": [serialize_coupon(c) for c in rows], "meta": meta})
+
+
+def show(request, code):
+    return ok({"coupon": serialize_coupon(_find(code))})
+
+
+def update(request, code):
+    coupon = _find(code)
+    return ok({"coupon": serialize_coupon(update_coupon(coupon, _coupon_values(request), request.actor))})
+
+
+def destroy(request, code):
+    return ok({"coupon": serialize_coupon(terminate_coupon(_find(code), request.actor))})
+
+
+# --- applied coupons ---------------------------------------------------------------------------
+
+APPLIED_FIELDS = {"external_customer_id": "str", "coupon_code": "str", "amount_cents": "int", "amount_currency": "str",
+                  "frequency": "str", "frequency_duration": "int"}
+
+
+def apply(request):
+    _, data = root(request, "applied_coupon")
+    values = pick(data, APPLIED_FIELDS, nullable=set(APPLIED_FIELDS) - {"external_customer_id", "coupon_code"})
+    rate = _rate(data) if "percentage_rate" in data else None
+    for field in ("external_customer_id", "coupon_code"):
+        if not values.get(field):
+            raise errors.validation_error({field: "value_is_mandatory"})
+    customer = Customer.objects.filter(external_id=values["external_customer_id"], deleted_at__isnull=True).first()
+    if customer is None:
+        raise errors.not_found("customer")
+    coupon = _find(values["coupon_code"])
+    if values.get("frequency") is not None and values["frequency"] not in Coupon.Frequency.values:
+        raise errors.validation_error({"frequency": "value_is_invalid"})
+    for field in ("amount_cents", "frequency_duration"):
+        if values.get(field) is not None and values[field] <= 0:
+            raise errors.validation_error({field: "value_is_invalid"})
+    applied = apply_coupon(
+        customer, coupon, request.actor, amount_cents=values.get("amount_cents"),
+        amount_currency=(values.get("amount_currency") or "").upper() or None, percentage_rate=rate,
+        frequency=values.get("frequency"), frequency_duration=values.get("frequency_duration"),
+    )
+    return ok({"applied_coupon": serialize_applied_coupon(_applied_queryset().get(pk=applied.pk))})
+
+
+def _applied_queryset():
+    return AppliedCoupon.objects.select_related("coupon", "customer")
+
+
+def list_applied(request):
+    rows = _applied_queryset().order_by("-created_at", "pk")
+    if request.GET.get("external_customer_id"):
+        rows = rows.filter(customer__external_id=request.GET["external_customer_id"])
+    status = request.GET.get("status")
+    if status:
+        if status not in AppliedCoupon.Status.values:
+            raise errors.validation_error({"status": "value_is_invalid"})
+        rows = rows.filter(status=status)
+    codes = request.GET.getlist("coupon_code[]") + request.GET.getlist("coupon_code")
+    if codes:
+        rows = rows.filter(coupon__code__in=codes)
+    page, meta = paginate(request, rows)
+    return ok({"applied_coupons": [serialize_applied_coupon(a) for a in page], "meta": meta})
+
+
+collection = endpoint({"GET": list_coupons, "POST": create})
+member = endpoint({"GET": show, "PUT": update, "DELETE": destroy})
+applied_collection = endpoint({"GET": list_applied, "POST": apply})

@@ -1,0 +1,124 @@
+"""/credit_notes: create on a finalized invoice, find, list, void the unused balance, download the PDF.
+
+Writes go through credit_notes.services (one transaction, audited with the API key,
+credit_note.created webhook, PDF queued after commit); their ValidationError codes
+become Lago's 422 error_details, except "nothing left to void" which is Lago's 405.
+"""
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+
+from credit_notes.models import CreditNote
+from credit_notes.serializers import serialize_credit_note
+from credit_notes.services import create_credit_note, void_credit_note
+from invoices.models import Invoice
+
+from .. import errors
+from ..http import endpoint, ok, paginate, pick, root
+
+FIELDS = {"invoice_id": "str", "reason": "str", "description": "str", "credit_amount_cents": "int",
+          "refund_amount_cents": "int", "offset_amount_cents": "int", "items": "list", "metadata": "dict"}
+AMOUNTS = ("credit_amount_cents", "refund_amount_cents", "offset_amount_cents")
+
+
+def _queryset():
+    return CreditNote.objects.select_related("invoice__billing_entity", "customer__billing_entity").prefetch_related("customer__taxes")
+
+
+def _find(credit_note_id) -> CreditNote:
+    try:
+        note = _queryset().filter(pk=credit_note_id).first()
+    except ValidationError:  # not a uuid
+        note = None
+    if note is None:
+        raise errors.not_found("credit_note")
+    return note
+
+
+def _answer(request, note: CreditNote):
+    data = serialize_credit_note(_queryset().get(pk=note.pk))
+    if data.get("file_url") and data["file_url"].startswith("/"):
+        data["file_url"] = request.build_absolute_uri(data["file_url"])
+    return ok({"credit_note": data})
+
+
+def _items(raw: list) -> list[dict]:
+    items = []
+    for n, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise errors.validation_error({f"items.{n}": "value_is_invalid"})
+        values = pick(item, {"fee_id": "str", "amount_cents": "int"}, prefix=f"items.{n}.")
+        if not values.get("fee_id"):
+            raise errors.validation_error({f"items.{n}.fee_id": "value_is_mandatory"})
+        if "amount_cents" not in values:
+            raise errors.validation_error({f"items.{n}.amount_cents": "value_is_mandatory"})
+        items.append(values)
+    return items
+
+
+def _metadata(raw: dict) -> dict:
+    if not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in raw.items()):
+        raise errors.validation_error({"metadata": "value_is_invalid"})
+    return raw
+
+
+def create(request):
+    _, data = root(request, "credit_note")
+    values = pick(data, FIELDS, nullable={"description", "metadata", *AMOUNTS})
+    invoice = None
+    if values.get("invoice_id"):
+        try:
+            invoice = Invoice.objects.visible().filter(pk=values["invoice_id"]).first()
+        except ValidationError:
+            invoice = None
+    if invoice is None:
+        raise errors.not_found("invoice")
+    if not values.get("reason"):
+        raise errors.validation_error({"reason": "value_is_mandatory"})
+    if any((values.get(field) or 0) < 0 for field in AMOUNTS):
+        raise errors.validation_error({field: "value_is_invalid" for field in AMOUNTS if (values.get(field) or 0) < 0})
+    note = create_credit_note(
+        invoice.pk, request.actor, reason=values["reason"], items=_items(values.get("items") or []),
+        description=values.get("description") or "", metadata=_metadata(values.get("metadata") or {}),
+        **{field: values.get(field) or 0 for field in AMOUNTS},
+    )
+    return _answer(request, note)
+
+
+def list_credit_notes(request):
+    rows = _queryset().order_by("-created_at", "pk")
+    if request.GET.get("external_customer_id"):
+        rows = rows.filter(customer__external_id=request.GET["external_customer_id"])
+    page, meta = paginate(request, rows)
+    return ok({"credit_notes": [serialize_credit_note(note) for note in page], "meta": meta})
+
+
+def show(request, credit_note_id):
+    return _answer(request, _find(credit_note_id))
+
+
+def void(request, credit_note_id):
+    note = _find(credit_note_id)
+    try:
+        note = void_credit_note(note.pk, request.actor)
+    except ValidationError as exc:
+        if getattr(exc, "code", None) == "no_voidable_amount":
+            raise errors.not_allowed("no_voidable_amount")
+        raise
+    return _answer(request, note)
+
+
+def download(request, credit_note_id):
+    from credit_notes.pdf import queue_credit_note_pdfs
+
+    note = _find(credit_note_id)
+    if not note.pdf_file:
+        # As invoices: Lago queues the render and answers an empty 200 until the file exists (the client returns None).
+        queue_credit_note_pdfs([note.pk])
+        return HttpResponse(status=200, content_type="application/json")
+    return _answer(request, note)
+
+
+collection = endpoint({"GET": list_credit_notes, "POST": create})
+member = endpoint({"GET": show})
+void_view = endpoint({"PUT": void})
+download_view = endpoint({"POST": download})
