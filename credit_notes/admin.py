@@ -3,8 +3,8 @@
 The page links to the PDF (`<id>/pdf/`), rendered on demand if the after-commit task has not stored it yet.
 """
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -54,7 +54,10 @@ class CreditNoteAdmin(admin.ModelAdmin):
 
     def download_pdf(self, request, object_id):
         """The stored PDF; rendered now if the task has not run yet (or failed)."""
-        note = get_object_or_404(CreditNote, pk=object_id)
+        try:
+            note = get_object_or_404(CreditNote, pk=object_id)
+        except ValidationError:  # not a uuid
+            raise Http404
         if not self.has_view_permission(request, note):
             raise PermissionDenied
         if not note.pdf_file:
