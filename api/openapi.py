@@ -134,6 +134,44 @@ SCHEMAS = {
          "terminated_at": {"type": ["string", "null"], "format": "date-time"}, "canceled_at": NS, "ending_at": NS,
          "previous_plan_code": NS, "next_plan_code": NS, "downgrade_plan_date": NS, "created_at": DATETIME},
     ),
+    "Coupon": _obj(
+        {"lago_id": S, "name": S, "code": S, "created_at": DATETIME, "expiration": {"enum": ["no_expiration", "time_limit"]}},
+        {"description": NS, "coupon_type": {"enum": ["fixed_amount", "percentage"]}, "amount_cents": NI, "amount_currency": NS,
+         "percentage_rate": {"type": ["number", "null"]}, "frequency": {"enum": ["once", "recurring", "forever"]},
+         "frequency_duration": NI, "reusable": B, "limited_plans": B, "plan_codes": {"type": "array"},
+         "limited_billable_metrics": B, "billable_metric_codes": {"type": "array"},
+         "expiration_at": {"type": ["string", "null"], "format": "date-time"},
+         "terminated_at": {"type": ["string", "null"], "format": "date-time"}},
+    ),
+    "AppliedCoupon": _obj(
+        {"lago_id": S, "lago_coupon_id": S, "coupon_code": S, "external_customer_id": S, "lago_customer_id": S, "created_at": DATETIME},
+        {"coupon_name": S, "status": {"enum": ["active", "terminated"]}, "amount_cents": NI, "amount_cents_remaining": NI,
+         "amount_currency": NS, "percentage_rate": {"type": ["number", "null"]},
+         "frequency": {"enum": ["once", "recurring", "forever"]}, "frequency_duration": NI, "frequency_duration_remaining": NI,
+         "expiration_at": NS, "terminated_at": {"type": ["string", "null"], "format": "date-time"},
+         "credits": {"type": "array", "items": _obj({"before_taxes": B}, {
+             "lago_id": S, "amount_cents": I, "amount_currency": S,
+             "invoice": _obj({}, {"lago_id": S, "payment_status": S})})}},
+    ),
+    "CreditNote": _obj(
+        {"lago_id": S, "number": S, "lago_invoice_id": S, "invoice_number": S, "currency": S,
+         "reason": {"enum": ["duplicated_charge", "product_unsatisfactory", "order_change", "order_cancellation",
+                             "fraudulent_charge", "other"]},
+         "taxes_rate": {"type": "number"},
+         **{f: I for f in [
+             "total_amount_cents", "credit_amount_cents", "balance_amount_cents", "refund_amount_cents",
+             "offset_amount_cents", "taxes_amount_cents", "sub_total_excluding_taxes_amount_cents",
+             "coupons_adjustment_amount_cents"]}},
+        {"sequential_id": I, "billing_entity_code": S, "purchase_order_number": NS,
+         "issuing_date": {"type": "string", "format": "date"}, "description": NS,
+         "credit_status": {"enum": ["available", "consumed", "voided", None]},
+         "refund_status": {"enum": ["pending", "succeeded", "failed", None]}, "file_url": NS,
+         "created_at": DATETIME, "updated_at": DATETIME, "voided_at": {"type": ["string", "null"], "format": "date-time"},
+         "items": {"type": "array", "items": _obj({"amount_cents": I}, {"lago_id": S, "amount_currency": S, "fee": _ref("Fee")})},
+         "applied_taxes": {"type": "array", "items": _obj({"tax_code": S, "amount_cents": I}, {
+             "lago_credit_note_id": S, "tax_name": S, "tax_rate": {"type": "number"}, "base_amount_cents": I})},
+         "metadata": {"type": "object", "additionalProperties": NS}, "customer": _ref("Customer")},
+    ),
 }
 
 REQUESTS = {
@@ -197,6 +235,25 @@ REQUESTS = {
     "SubscriptionInput": _wrap("subscription", _obj({"external_customer_id": S, "plan_code": S}, {
         "external_id": NS, "name": NS, "billing_time": {"enum": ["calendar", "anniversary", None]},
         "subscription_at": {"type": ["string", "null"], "format": "date-time"}})),
+    "CouponInput": _wrap("coupon", _obj({}, {
+        "name": S, "code": S, "description": NS, "coupon_type": {"enum": ["fixed_amount", "percentage"]},
+        "amount_cents": {"type": ["integer", "null"], "minimum": 1}, "amount_currency": NS,
+        "percentage_rate": {"type": ["number", "string", "null"], "description": "percent, e.g. 12.5; above 0, at most 100"},
+        "frequency": {"enum": ["once", "recurring", "forever"]}, "frequency_duration": NI,
+        "expiration": {"enum": ["no_expiration", "time_limit"]},
+        "expiration_at": {"type": ["string", "null"], "format": "date-time"}, "reusable": B,
+        "applies_to": {"type": ["object", "null"], "description": "accepted, not implemented (coupons apply to every plan)"}})),
+    "AppliedCouponInput": _wrap("applied_coupon", _obj({"external_customer_id": S, "coupon_code": S}, {
+        "amount_cents": {"type": ["integer", "null"], "minimum": 1}, "amount_currency": NS,
+        "percentage_rate": {"type": ["number", "string", "null"]}, "frequency": {"enum": ["once", "recurring", "forever", None]},
+        "frequency_duration": {"type": ["integer", "null"], "minimum": 1}})),
+    "CreditNoteInput": _wrap("credit_note", _obj({"invoice_id": S, "reason": {"enum": [
+        "duplicated_charge", "product_unsatisfactory", "order_change", "order_cancellation", "fraudulent_charge", "other"]},
+        "items": {"type": "array", "minItems": 1, "items": _obj({"fee_id": S, "amount_cents": {"type": "integer", "minimum": 0}})}}, {
+        "description": NS, "credit_amount_cents": {"type": ["integer", "null"], "minimum": 0},
+        "refund_amount_cents": {"type": ["integer", "null"], "minimum": 0},
+        "offset_amount_cents": {"type": ["integer", "null"], "minimum": 0},
+        "metadata": {"type": ["object", "null"], "additionalProperties": NS}})),
 }
 SCHEMAS.update(REQUESTS)
 
@@ -233,6 +290,7 @@ BE, CU, AO, INV, WE, EV, BM, PL, SU = (_wrap(k, _ref(v)) for k, v in [
     ("billing_entity", "BillingEntity"), ("customer", "Customer"), ("add_on", "AddOn"), ("invoice", "Invoice"),
     ("webhook_endpoint", "WebhookEndpoint"), ("event", "Event"), ("billable_metric", "BillableMetric"), ("plan", "Plan"),
     ("subscription", "Subscription")])
+CO, AC, CN = (_wrap(k, _ref(v)) for k, v in [("coupon", "Coupon"), ("applied_coupon", "AppliedCoupon"), ("credit_note", "CreditNote")])
 
 PATHS = {
     "/billing_entities": {"get": _op("List billing entities (no meta)", _list("billing_entities", _ref("BillingEntity"), meta=False))},
@@ -289,6 +347,35 @@ PATHS = {
     "/invoices/{lago_id}/download": {"parameters": [_path_param("lago_id")],
                                      "post": _op("The invoice with its file_url, or an empty 200 while there is no PDF",
                                                  INV, errors=("401", "404"))},
+    "/coupons": {
+        "get": _op("List coupons (terminated ones excluded)", _list("coupons", _ref("Coupon")), errors=("400", "401"),
+                   params=_query("page", "per_page")),
+        "post": _op("Create a coupon", CO, body=_ref("CouponInput"), errors=("400", "401", "422")),
+    },
+    "/coupons/{code}": {
+        "parameters": [_path_param("code")],
+        "get": _op("Find a coupon", CO, errors=("401", "404")),
+        "put": _op("Update a coupon (applied coupons keep their own copy of the terms)", CO, body=_ref("CouponInput"),
+                   errors=("400", "401", "404", "422")),
+        "delete": _op("Terminate a coupon and its active applications (the row is kept)", CO, errors=("401", "404")),
+    },
+    "/applied_coupons": {
+        "get": _op("List applied coupons", _list("applied_coupons", _ref("AppliedCoupon")), errors=("400", "401", "422"),
+                   params=_query("page", "per_page", "external_customer_id", "status", "coupon_code[]")),
+        "post": _op("Apply a coupon to a customer (consumed by its next finalized subscription invoices)", AC, body=_ref("AppliedCouponInput"), errors=("400", "401", "404", "422")),
+    },
+    "/credit_notes": {
+        "get": _op("List credit notes (newest first)", _list("credit_notes", _ref("CreditNote")), errors=("400", "401"),
+                   params=_query("page", "per_page", "external_customer_id")),
+        "post": _op("Issue a credit note on a finalized invoice", CN, body=_ref("CreditNoteInput"), errors=("400", "401", "404", "422")),
+    },
+    "/credit_notes/{lago_id}": {"parameters": [_path_param("lago_id")],
+                                "get": _op("Find a credit note", CN, errors=("401", "404"))},
+    "/credit_notes/{lago_id}/void": {"parameters": [_path_param("lago_id")],
+                                     "put": _op("Void the unused credit balance", CN, errors=("401", "404", "405"))},
+    "/credit_notes/{lago_id}/download": {"parameters": [_path_param("lago_id")],
+                                         "post": _op("The credit note with its file_url, or an empty 200 while the PDF is rendered",
+                                                     CN, errors=("401", "404"))},
     "/events": {"post": _op("Record a usage event (idempotent on transaction_id: a duplicate is 422 value_already_exist)", EV,
                             body=_ref("EventInput"), errors=("400", "401", "422"))},
     "/events/batch": {"post": _op("Record up to 100 events, all or nothing (errors keyed by index)",

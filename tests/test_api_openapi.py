@@ -157,3 +157,49 @@ def test_the_seeds_request_bodies_match_the_documented_request_schemas():
         assert not errors, (template, [e.message for e in errors])
     bad = {"customer": {"external_id": "c1", "finalize_zero_amount_invoice": "never"}}
     assert list(Draft202012Validator(request_schema("POST", "/customers")).iter_errors(bad))
+
+
+def test_coupon_and_credit_note_responses_match_the_document(api):
+    from tests import credit_factories as c
+
+    customer = factories.customer(external_id="hooli")
+    invoice = c.finalized(customer, fees=[(1, 10000)], taxes=[factories.tax(rate="20")])
+    fee = invoice.fees.get()
+    coupon = {"coupon": {"name": "Ten", "code": "ten", "coupon_type": "percentage", "percentage_rate": 10, "frequency": "forever"}}
+    applied = {"applied_coupon": {"external_customer_id": "hooli", "coupon_code": "ten"}}
+    note = {"credit_note": {"invoice_id": str(invoice.pk), "reason": "other", "credit_amount_cents": 1200,
+                            "items": [{"fee_id": str(fee.pk), "amount_cents": 1000}], "metadata": {"k": "v"}}}
+    created = api.post("credit_notes", note)
+    note_id = created.json()["credit_note"]["lago_id"]
+    checks = [
+        ("POST", "/coupons", api.post("coupons", coupon)),
+        ("POST", "/coupons", api.post("coupons", coupon)),
+        ("POST", "/coupons", api.post("coupons", {"nope": 1})),
+        ("GET", "/coupons", api.get("coupons")),
+        ("GET", "/coupons/{code}", api.get("coupons/ten")),
+        ("GET", "/coupons/{code}", api.get("coupons/nope")),
+        ("PUT", "/coupons/{code}", api.put("coupons/ten", {"coupon": {"description": "Ten off"}})),
+        ("POST", "/applied_coupons", api.post("applied_coupons", applied)),
+        ("POST", "/applied_coupons", api.post("applied_coupons", {"applied_coupon": {**applied["applied_coupon"], "external_customer_id": "x"}})),
+        ("POST", "/applied_coupons", api.post("applied_coupons", {"applied_coupon": {**applied["applied_coupon"], "frequency": "x"}})),
+        ("GET", "/applied_coupons", api.get("applied_coupons", {"external_customer_id": "hooli"})),
+        ("GET", "/applied_coupons", api.get("applied_coupons", {"status": "x"})),
+        ("POST", "/credit_notes", created),
+        ("POST", "/credit_notes", api.post("credit_notes", note)),  # nothing left of that much: 422
+        ("POST", "/credit_notes", api.post("credit_notes", {"credit_note": {**note["credit_note"], "invoice_id": "x"}})),
+        ("GET", "/credit_notes", api.get("credit_notes", {"external_customer_id": "hooli"})),
+        ("GET", "/credit_notes/{lago_id}", api.get(f"credit_notes/{note_id}")),
+        ("GET", "/credit_notes/{lago_id}", api.get("credit_notes/x")),
+        ("POST", "/credit_notes/{lago_id}/download", api.post(f"credit_notes/{note_id}/download")),  # empty 200: render queued
+        ("POST", "/credit_notes/{lago_id}/download", api.post(f"credit_notes/{note_id}/download")),
+        ("PUT", "/credit_notes/{lago_id}/void", api.put(f"credit_notes/{note_id}/void")),
+        ("PUT", "/credit_notes/{lago_id}/void", api.put(f"credit_notes/{note_id}/void")),
+        ("DELETE", "/coupons/{code}", api.delete("coupons/ten")),
+    ]
+    for method, template, response in checks:
+        assert response.status_code in (200, 400, 404, 405, 422), (method, template, response.content)
+        if response.content:
+            validate(method, template, response)
+    assert {r.status_code for _, _, r in checks} == {200, 400, 404, 405, 422}
+    for method, template, body in [("POST", "/coupons", coupon), ("POST", "/applied_coupons", applied), ("POST", "/credit_notes", note)]:
+        assert not list(Draft202012Validator(request_schema(method, template)).iter_errors(body)), template
