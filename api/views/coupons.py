@@ -5,7 +5,10 @@ API key); their ValidationError codes become Lago's 422 error_details.
 """
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
+
+from billing_console.money import validate_currency
 
 from coupons.catalog import create_coupon, terminate_coupon, update_coupon
 from coupons.models import AppliedCoupon, Coupon
@@ -113,9 +116,16 @@ def apply(request):
     coupon = _find(values["coupon_code"])
     if values.get("frequency") is not None and values["frequency"] not in Coupon.Frequency.values:
         raise errors.validation_error({"frequency": "value_is_invalid"})
-    for field in ("amount_cents", "frequency_duration"):
-        if values.get(field) is not None and values[field] <= 0:
+    for field, limit in (("amount_cents", 2**63), ("frequency_duration", 2**31)):  # the columns' ranges
+        if values.get(field) is not None and not 0 < values[field] < limit:
             raise errors.validation_error({field: "value_is_invalid"})
+    if values.get("amount_currency"):
+        try:
+            validate_currency(values["amount_currency"])
+        except ValidationError:
+            raise errors.validation_error({"amount_currency": "value_is_invalid"})
+    if rate is not None and not 0 < rate <= 100:
+        raise errors.validation_error({"percentage_rate": "value_is_invalid"})
     applied = apply_coupon(
         customer, coupon, request.actor, amount_cents=values.get("amount_cents"),
         amount_currency=(values.get("amount_currency") or "").upper() or None, percentage_rate=rate,
