@@ -157,3 +157,15 @@ def test_lago_client_coupons_and_applied_coupons(live_server):
         lago.coupons.find("ten")
     assert err.value.status_code == 404 and err.value.response["code"] == "coupon_not_found"
     assert AppliedCoupon.objects.get(pk=applied.lago_id).status == "terminated"
+
+
+def test_an_override_rate_the_column_cannot_hold_is_refused(api):
+    factories.customer(external_id="hooli")
+    api.post("coupons", {"coupon": {"name": "Ten", "code": "ten", "coupon_type": "percentage", "percentage_rate": 10}})
+    for rate in (0.00001, 0, 101, "abc"):
+        assert_error(api.post("applied_coupons", {"applied_coupon": {"external_customer_id": "hooli", "coupon_code": "ten",
+                                                                     "percentage_rate": rate}}),
+                     422, error_details={"percentage_rate": ["value_is_invalid"]})
+    ok = api.post("applied_coupons", {"applied_coupon": {"external_customer_id": "hooli", "coupon_code": "ten", "percentage_rate": "12.3456"}})
+    assert ok.json()["applied_coupon"]["percentage_rate"] == 12.3456
+    assert AppliedCoupon.objects.count() == 1

@@ -124,7 +124,7 @@ def apply(request):
             validate_currency(values["amount_currency"])
         except ValidationError:
             raise errors.validation_error({"amount_currency": "value_is_invalid"})
-    if rate is not None and not 0 < rate <= 100:
+    if rate is not None and (not 0 < rate <= 100 or rate != rate.quantize(Decimal("0.0001"))):  # the column keeps 4 decimals
         raise errors.validation_error({"percentage_rate": "value_is_invalid"})
     applied = apply_coupon(
         customer, coupon, request.actor, amount_cents=values.get("amount_cents"),
