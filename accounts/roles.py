@@ -16,23 +16,46 @@ GROUP_PERMISSIONS = {
         ("customers", "view_customer"), ("customers", "view_billingentity"), ("customers", "view_tax"),
         ("addons", "view_addon"),
         ("audit", "view_auditlogentry"),
+        # The rest of billing, read-only: what an operator checks before finalizing or voiding.
+        ("plans", "view_plan"), ("plans", "view_billablemetric"), ("plans", "view_charge"),
+        ("subscriptions", "view_subscription"), ("usage", "view_event"),
+        ("coupons", "view_coupon"), ("coupons", "view_appliedcoupon"),
+        ("wallets", "view_wallet"), ("wallets", "view_wallettransaction"),
+        ("credit_notes", "view_creditnote"),
     ],
     AUDITORS: [
         ("invoices", "view_invoice"), ("invoices", "view_fee"),
         ("customers", "view_customer"),
         ("audit", "view_auditlogentry"), ("audit", "export_auditlogentry"),
+        ("coupons", "view_appliedcoupon"), ("wallets", "view_wallettransaction"), ("credit_notes", "view_creditnote"),
     ],
 }
 
 
-def sync_groups(Group, Permission) -> dict:
+def create_permissions_now(apps) -> None:
+    """Permissions are normally created after all migrations (post_migrate); a data migration
+    that assigns them needs them to exist already."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # create_permissions skips app configs without a models module, which historical ones lack.
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = previous
+
+
+def sync_groups(Group, Permission, *, app_labels=None) -> dict:
     """Create the groups and set exactly their permissions; idempotent. Takes the model
-    classes so the data migration can pass its historical models."""
+    classes so the data migrations can pass their historical models; `app_labels` limits
+    the sync to the apps an early migration can already see."""
     groups = {}
     for name, wanted in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
         permissions = []
         for app_label, codename in wanted:
+            if app_labels is not None and app_label not in app_labels:
+                continue
             try:
                 permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
             except Permission.DoesNotExist:

@@ -1,20 +1,13 @@
 """Creates the groups "Billing operators" and "Auditors" (accounts/roles.py says what they may do)."""
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
 def create_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations (post_migrate); make them exist now.
-    for app_config in apps.get_app_configs():
-        # create_permissions skips app configs without a models module, which historical ones lack.
-        previous = getattr(app_config, "models_module", None)
-        app_config.models_module = previous or True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = previous
+    from accounts.roles import create_permissions_now, sync_groups
 
-    from accounts.roles import sync_groups
-
-    sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    create_permissions_now(apps)
+    sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+                app_labels={"invoices", "customers", "addons", "audit"})
 
 
 def remove_groups(apps, schema_editor):
