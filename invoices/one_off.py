@@ -27,9 +27,9 @@ from audit.actors import Actor
 from billing_console.money import round_cents, to_decimal, validate_currency
 from customers.models import Customer, Tax
 
-from .fee_edits import attach_taxes
-from .finalization import FINALIZED, finalize_invoices
-from .models import Fee, Invoice, InvoiceTax
+from .fee_edits import attach_taxes_many
+from .finalization import FINALIZED, as_prefetched, finalize_invoices
+from .models import Fee, FeeTax, Invoice, InvoiceTax
 
 
 def invalid(field_name: str, message: str, code: str, line: int | None = None) -> ValidationError:
@@ -87,17 +87,24 @@ def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=N
         invoice = Invoice.objects.create(
             customer=customer, billing_entity=customer.billing_entity, invoice_type=Invoice.InvoiceType.ONE_OFF, currency=currency,
         )
-        for position, line in enumerate(lines):
-            fee = Fee.objects.create(
+        # bulk_create skips Fee.save()'s "is the invoice still a draft?" query: it was created just above.
+        fees = Fee.objects.bulk_create([
+            Fee(
                 invoice=invoice, kind=Fee.Kind.ADD_ON, add_on=line.add_on, position=position,
                 invoice_display_name=line.invoice_display_name, description=line.description,
                 units=line.units, unit_amount_cents=line.unit_amount_cents, precise_unit_amount=Decimal(line.unit_amount_cents),
                 amount_cents=line.amount_cents, precise_amount_cents=line.units * line.unit_amount_cents,
                 from_datetime=line.from_datetime, to_datetime=line.to_datetime,
             )
-            attach_taxes(fee, line.taxes)
+            for position, line in enumerate(lines)
+        ])
+        applied = attach_taxes_many([(fee, line.taxes) for fee, line in zip(fees, lines)])
+        for fee in fees:
+            fee._prefetched_objects_cache = {"applied_taxes": as_prefetched(FeeTax, sorted(applied[fee], key=lambda t: t.tax_code))}
+        # The finalization and the API's answer use these objects as they are, without reading them back.
+        invoice._prefetched_objects_cache = {"fees": as_prefetched(Fee, fees)}
 
-        outcome = finalize_invoices([invoice.pk], actor, now=now)[0]
+        outcome = finalize_invoices([invoice.pk], actor, now=now, held={invoice.pk: (invoice, fees)})[0]
         if outcome.result != FINALIZED:  # cannot happen with at least one line; refuse rather than half-issue
             raise ValidationError(outcome.message, code="not_finalized")
         invoice = outcome.invoice
@@ -160,7 +167,9 @@ def resolve_currency(customer: Customer, currency, add_ons) -> str:
 def _lock_customer(customer) -> Customer:
     # Locked so two one-off invoices cannot fix a blank customer currency to two different values.
     pk = customer.pk if isinstance(customer, Customer) else customer
-    locked = Customer.objects.select_for_update(of=("self",)).select_related("billing_entity").filter(pk=pk, deleted_at__isnull=True).first()
+    # Its taxes come along: the lines' default taxes and the API's answer both read them.
+    locked = (Customer.objects.select_for_update(of=("self",)).select_related("billing_entity").prefetch_related("taxes")
+              .filter(pk=pk, deleted_at__isnull=True).first())
     if locked is None:
         raise invalid("customer", "That customer does not exist.", "customer_not_found")
     return locked

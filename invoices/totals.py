@@ -199,17 +199,21 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
             key(l.tax_id, l.tax_code, l.tax_name, l.tax_rate, l.fees_amount_cents, l.amount_cents) for l in totals.tax_lines
         )
     ]
-    if not changed:
-        return
-    InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _ in changed]).delete()
-    InvoiceTax.objects.bulk_create(
-        [
-            InvoiceTax(
+    if changed:
+        InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _ in changed]).delete()
+    written: dict = {invoice.pk: [] for invoice, _ in changed}
+    for invoice, totals in changed:
+        for line in totals.tax_lines:
+            written[invoice.pk].append(InvoiceTax(
                 invoice=invoice, tax_id=line.tax_id, tax_code=line.tax_code, tax_name=line.tax_name,
                 tax_rate=line.tax_rate, fees_amount_cents=line.fees_amount_cents, amount_cents=line.amount_cents,
-            )
-            for invoice, totals in changed
-            for line in totals.tax_lines
-        ],
-        batch_size=1000,
-    )
+            ))
+    InvoiceTax.objects.bulk_create([row for rows in written.values() for row in rows], batch_size=1000)
+    # Where the stored lines are now known (just written, or none at all), keep them on the invoice
+    # as if prefetched: whoever answers with it next (the API) need not read them back.
+    from .finalization import as_prefetched
+
+    for invoice, _, _ in items:
+        rows = written.get(invoice.pk, None if stored.get(invoice.pk) else [])
+        if rows is not None:
+            invoice._prefetched_objects_cache = {**getattr(invoice, "_prefetched_objects_cache", {}), "applied_taxes": as_prefetched(InvoiceTax, rows)}

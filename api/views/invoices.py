@@ -43,9 +43,12 @@ def _find(invoice_id, queryset=None) -> Invoice:
     return invoice
 
 
-def _answer(request, invoice: Invoice, *, detailed=True):
-    fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on").prefetch_related("applied_taxes"))
-    invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
+def _answer(request, invoice: Invoice, *, detailed=True, reload=True):
+    """The invoice as Lago answers it; `reload=False` when the caller's object already carries
+    everything serialized (customer with taxes, tax lines, fees with add-ons and taxes)."""
+    if reload:
+        fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on").prefetch_related("applied_taxes"))
+        invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
     data = serialize_invoice(invoice, detailed=detailed)
     if data.get("file_url") and data["file_url"].startswith("/"):
         data["file_url"] = request.build_absolute_uri(data["file_url"])
@@ -217,7 +220,7 @@ def create_one_off(request):
     fees = [_fee(item, n) for n, item in enumerate(values["fees"])]
     currency = (values.get("currency") or "").upper() or None
     invoice = create_one_off_invoice(customer, fees=fees, actor=request.actor, currency=currency)
-    return _answer(request, invoice)
+    return _answer(request, invoice, reload=False)  # returned with all it is answered with in memory
 
 
 def _fee(item, n) -> dict:
