@@ -116,7 +116,7 @@ def finalize_invoices(
 
     # Everything that does not need the number is written first: the counters taken below stay
     # locked until commit, and the billing entity's counter is shared by all its finalizations.
-    save_computed(computed)
+    save_computed(computed, new_ids=held)
     outbox.record_many([outbox.event(_created_webhook_type(i), i) for i, _ in finalized])
     assign_numbers([invoice for invoice, _ in finalized], now)
     for invoice, _ in finalized:

@@ -170,10 +170,11 @@ def remember_loaded(fees: list[Fee]) -> list[Fee]:
     return fees
 
 
-def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
+def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=()) -> None:
     """Persist what compute_totals set on fees and tax lines, for one or many invoices at once.
 
     The invoices' own amount fields are saved by the caller together with its other changes.
+    `new_ids` names invoices created by this transaction: they have no stored tax lines to read.
     """
     from .bulk import bulk_update
     from .models import InvoiceTax
@@ -189,9 +190,10 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
         return (str(tax_id), code, name, Decimal(rate), fees_amount, amount)
 
     stored: dict = {}
-    for invoice_id, *line in InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _, _ in items]).values_list(
+    existing = [invoice for invoice, _, _ in items if invoice.pk not in new_ids]
+    for invoice_id, *line in InvoiceTax.objects.filter(invoice__in=existing).values_list(
         "invoice_id", "tax_id", "tax_code", "tax_name", "tax_rate", "fees_amount_cents", "amount_cents"
-    ):
+    ) if existing else ():
         stored.setdefault(invoice_id, []).append(key(*line))
     changed = [
         (invoice, totals) for invoice, _, totals in items
