@@ -11,7 +11,7 @@ Lago error code the API answers with; line errors carry `params["line"]` (1-base
 The admin's preview runs the very same creation and rolls it back (`preview_one_off_invoice`):
 one rule for amounts, taxes and totals, never a second copy of the maths.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from datetime import timezone as dt_timezone
 from decimal import Decimal
@@ -51,7 +51,7 @@ class Line:
     invoice_display_name: str
     from_datetime: datetime
     to_datetime: datetime
-    taxes: list[Tax] = field(default_factory=list)
+    taxes: list[Tax] | None = None  # None until `_default_taxes` fills in the default ones
 
     @property
     def amount_cents(self) -> int:
@@ -75,7 +75,8 @@ def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=N
     now = now or timezone.now()
     with transaction.atomic():
         customer = _lock_customer(customer)
-        lines = [_parse_line(item, position, customer, now) for position, item in enumerate(fees or [], start=1)]
+        lines = [_parse_line(item, position, now) for position, item in enumerate(fees or [], start=1)]
+        _default_taxes(customer, lines)
         if not lines:
             raise invalid("fees", "Add at least one add-on line.", "fees_not_found")
         currency = resolve_currency(customer, currency, [line.add_on for line in lines])
@@ -170,7 +171,6 @@ def _lock_customer(customer) -> Customer:
     locked = Customer.objects.select_for_update(of=("self",)).select_related("billing_entity").filter(pk=pk, deleted_at__isnull=True).first()
     if locked is None:
         raise invalid("customer", "That customer does not exist.", "customer_not_found")
-    _load_taxes(locked)
     return locked
 
 
@@ -178,22 +178,32 @@ TAXES_SQL = (
     f"SELECT t.*, 'customer' AS owner FROM {Tax._meta.db_table} t JOIN {Customer.taxes.through._meta.db_table} l ON l.tax_id = t.id"
     " WHERE l.customer_id = %s"
     f" UNION ALL SELECT t.*, 'entity' FROM {Tax._meta.db_table} t JOIN {BillingEntity.taxes.through._meta.db_table} l ON l.tax_id = t.id"
-    " WHERE l.billingentity_id = %s ORDER BY code"
+    " WHERE l.billingentity_id = %s"
+    f" UNION ALL SELECT t.*, l.addon_id::text FROM {Tax._meta.db_table} t JOIN {AddOn.taxes.through._meta.db_table} l ON l.tax_id = t.id"
+    " WHERE l.addon_id = ANY(%s) ORDER BY code"
 )
 
 
-def _load_taxes(customer: Customer) -> None:
-    """The customer's taxes and its billing entity's defaults in one query, kept as if prefetched:
-    the lines' default taxes (`applicable_taxes`) and the API's answer read them."""
+def _default_taxes(customer: Customer, lines: list[Line]) -> None:
+    """Taxes of the lines without tax codes: the add-on's, else the customer's applicable taxes (seed 004).
+
+    One query reads the add-ons', the customer's and its billing entity's taxes (the ORM's UNION
+    costs more to compile than two queries, hence raw SQL); the customer's and the entity's are kept
+    as if prefetched, for `applicable_taxes` and for the API's answer.
+    """
+    add_on_ids = list({line.add_on.pk for line in lines if line.taxes is None})
     found = {"customer": [], "entity": []}
-    for tax in Tax.objects.raw(TAXES_SQL, [customer.pk, customer.billing_entity_id]):  # raw: compiling a UNION costs more than two queries
-        found[tax.owner].append(tax)
+    for tax in Tax.objects.raw(TAXES_SQL, [customer.pk, customer.billing_entity_id, add_on_ids]):
+        found.setdefault(tax.owner, []).append(tax)
     customer._prefetched_objects_cache = {"taxes": as_prefetched(Tax, found["customer"])}
     entity = customer.billing_entity
     entity._prefetched_objects_cache = {**getattr(entity, "_prefetched_objects_cache", {}), "taxes": as_prefetched(Tax, found["entity"])}
+    for line in lines:
+        if line.taxes is None:
+            line.taxes = found.get(str(line.add_on.pk)) or customer.applicable_taxes()
 
 
-def _parse_line(item: dict, line: int, customer: Customer, now: datetime) -> Line:
+def _parse_line(item: dict, line: int, now: datetime) -> Line:
     if not isinstance(item, dict):
         raise invalid("fees", "Line %(line)s: each fee is an object with an add-on.", "value_is_invalid", line)
     add_on = _add_on(item, line)
@@ -208,7 +218,7 @@ def _parse_line(item: dict, line: int, customer: Customer, now: datetime) -> Lin
         invoice_display_name=(item.get("invoice_display_name") or "").strip() or add_on.invoice_display_name or add_on.name,
         from_datetime=from_datetime,
         to_datetime=to_datetime,
-        taxes=_taxes(item.get("tax_codes"), add_on, customer, line),
+        taxes=_coded_taxes(item.get("tax_codes"), line),
     )
 
 
@@ -283,8 +293,8 @@ def _datetime(value) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt_timezone.utc)
 
 
-def _taxes(tax_codes, add_on: AddOn, customer: Customer, line: int) -> list[Tax]:
-    """Payload tax codes, else the add-on's taxes, else the customer's applicable taxes."""
+def _coded_taxes(tax_codes, line: int) -> list[Tax] | None:
+    """The taxes named by the payload's tax codes; None without codes (see `_default_taxes`)."""
     if tax_codes:
         codes = list(dict.fromkeys(tax_codes))
         found = {tax.code: tax for tax in Tax.objects.filter(code__in=codes)}
@@ -292,4 +302,4 @@ def _taxes(tax_codes, add_on: AddOn, customer: Customer, line: int) -> list[Tax]
         if missing:
             raise invalid("tax_codes", f"Line %(line)s: unknown tax code {', '.join(missing)}.", "tax_not_found", line)
         return [found[code] for code in codes]
-    return list(add_on.taxes.all()) or customer.applicable_taxes()
+    return None
