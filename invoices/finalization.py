@@ -63,6 +63,7 @@ def finalize_invoice(invoice_id, actor: Actor, *, now: datetime | None = None) -
 
 def finalize_invoices(
     invoice_ids, actor: Actor, *, now: datetime | None = None, skip_locked: bool = False, held: dict | None = None,
+    also_audit=None,
 ) -> list[Outcome]:
     """Finalize a batch of invoices inside the caller's transaction; one Outcome per id, in order.
 
@@ -71,6 +72,8 @@ def finalize_invoices(
     names drafts this very transaction created, with their customer, billing entity and fees
     (applied taxes prefetched) in memory: no other transaction can see them, so they are
     used as they are instead of being locked and read again (a one-off invoice).
+    `also_audit(invoice) -> [AuditLogEntry]` adds the caller's own entries for each finalized
+    invoice to the same INSERT (written while the number counters are held, so one statement less).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("finalize_invoices() runs inside transaction.atomic().")
@@ -126,6 +129,7 @@ def finalize_invoices(
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
         + [audit_log.entry("invoice.closed", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in closed]
+        + [extra for i, _ in finalized for extra in (also_audit(i) if also_audit else [])]
     )
     finalized_ids = [invoice.pk for invoice, _ in finalized]
     if finalized_ids:

@@ -105,14 +105,14 @@ def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=N
         # The finalization and the API's answer use these objects as they are, without reading them back.
         invoice._prefetched_objects_cache = {"fees": as_prefetched(Fee, fees)}
 
-        outcome = finalize_invoices([invoice.pk], actor, now=now, held={invoice.pk: (invoice, fees)})[0]
+        def audit(invoice):
+            after = {"currency": currency, "total_amount_cents": invoice.total_amount_cents, "lines": [line.as_audit() for line in lines]}
+            return [audit_log.entry("invoice.one_off_created", actor, invoice=invoice, obj=invoice, before=None, after=after)]
+
+        outcome = finalize_invoices([invoice.pk], actor, now=now, held={invoice.pk: (invoice, fees)}, also_audit=audit)[0]
         if outcome.result != FINALIZED:  # cannot happen with at least one line; refuse rather than half-issue
             raise ValidationError(outcome.message, code="not_finalized")
         invoice = outcome.invoice
-        audit_log.record(
-            "invoice.one_off_created", actor, invoice=invoice, obj=invoice, before=None,
-            after={"currency": currency, "total_amount_cents": invoice.total_amount_cents, "lines": [line.as_audit() for line in lines]},
-        )
         return invoice
 
 
