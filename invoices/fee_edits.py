@@ -87,9 +87,14 @@ def remove_fee(fee_id, actor: Actor) -> None:
 
 
 def attach_taxes(fee: Fee, taxes) -> None:
-    FeeTax.objects.bulk_create(
-        FeeTax(fee=fee, tax=tax, tax_code=tax.code, tax_name=tax.name, tax_rate=tax.rate) for tax in taxes
-    )
+    attach_taxes_many([(fee, taxes)])
+
+
+def attach_taxes_many(items) -> dict:
+    """Snapshot each (fee, taxes) pair's taxes onto its fee in one INSERT; returns {fee: [FeeTax]}."""
+    applied = {fee: [FeeTax(fee=fee, tax=tax, tax_code=tax.code, tax_name=tax.name, tax_rate=tax.rate) for tax in taxes] for fee, taxes in items}
+    FeeTax.objects.bulk_create([row for rows in applied.values() for row in rows])
+    return applied
 
 
 def recompute_draft(invoice: Invoice) -> None:

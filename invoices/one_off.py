@@ -11,7 +11,7 @@ Lago error code the API answers with; line errors carry `params["line"]` (1-base
 The admin's preview runs the very same creation and rolls it back (`preview_one_off_invoice`):
 one rule for amounts, taxes and totals, never a second copy of the maths.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from datetime import timezone as dt_timezone
 from decimal import Decimal
@@ -25,11 +25,11 @@ from addons.models import AddOn
 from audit import log as audit_log
 from audit.actors import Actor
 from billing_console.money import round_cents, to_decimal, validate_currency
-from customers.models import Customer, Tax
+from customers.models import BillingEntity, Customer, Tax
 
-from .fee_edits import attach_taxes
-from .finalization import FINALIZED, finalize_invoices
-from .models import Fee, Invoice, InvoiceTax
+from .fee_edits import attach_taxes_many
+from .finalization import FINALIZED, as_prefetched, finalize_invoices
+from .models import Fee, FeeTax, Invoice, InvoiceTax
 
 
 def invalid(field_name: str, message: str, code: str, line: int | None = None) -> ValidationError:
@@ -51,7 +51,7 @@ class Line:
     invoice_display_name: str
     from_datetime: datetime
     to_datetime: datetime
-    taxes: list[Tax] = field(default_factory=list)
+    taxes: list[Tax] | None = None  # None until `_default_taxes` fills in the default ones
 
     @property
     def amount_cents(self) -> int:
@@ -75,7 +75,8 @@ def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=N
     now = now or timezone.now()
     with transaction.atomic():
         customer = _lock_customer(customer)
-        lines = [_parse_line(item, position, customer, now) for position, item in enumerate(fees or [], start=1)]
+        lines = [_parse_line(item, position, now) for position, item in enumerate(fees or [], start=1)]
+        _default_taxes(customer, lines)
         if not lines:
             raise invalid("fees", "Add at least one add-on line.", "fees_not_found")
         currency = resolve_currency(customer, currency, [line.add_on for line in lines])
@@ -87,24 +88,31 @@ def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=N
         invoice = Invoice.objects.create(
             customer=customer, billing_entity=customer.billing_entity, invoice_type=Invoice.InvoiceType.ONE_OFF, currency=currency,
         )
-        for position, line in enumerate(lines):
-            fee = Fee.objects.create(
+        # bulk_create skips Fee.save()'s "is the invoice still a draft?" query: it was created just above.
+        fees = Fee.objects.bulk_create([
+            Fee(
                 invoice=invoice, kind=Fee.Kind.ADD_ON, add_on=line.add_on, position=position,
                 invoice_display_name=line.invoice_display_name, description=line.description,
                 units=line.units, unit_amount_cents=line.unit_amount_cents, precise_unit_amount=Decimal(line.unit_amount_cents),
                 amount_cents=line.amount_cents, precise_amount_cents=line.units * line.unit_amount_cents,
                 from_datetime=line.from_datetime, to_datetime=line.to_datetime,
             )
-            attach_taxes(fee, line.taxes)
+            for position, line in enumerate(lines)
+        ])
+        applied = attach_taxes_many([(fee, line.taxes) for fee, line in zip(fees, lines)])
+        for fee in fees:
+            fee._prefetched_objects_cache = {"applied_taxes": as_prefetched(FeeTax, sorted(applied[fee], key=lambda t: t.tax_code))}
+        # The finalization and the API's answer use these objects as they are, without reading them back.
+        invoice._prefetched_objects_cache = {"fees": as_prefetched(Fee, fees)}
 
-        outcome = finalize_invoices([invoice.pk], actor, now=now)[0]
+        def audit(invoice):
+            after = {"currency": currency, "total_amount_cents": invoice.total_amount_cents, "lines": [line.as_audit() for line in lines]}
+            return [audit_log.entry("invoice.one_off_created", actor, invoice=invoice, obj=invoice, before=None, after=after)]
+
+        outcome = finalize_invoices([invoice.pk], actor, now=now, held={invoice.pk: (invoice, fees)}, also_audit=audit)[0]
         if outcome.result != FINALIZED:  # cannot happen with at least one line; refuse rather than half-issue
             raise ValidationError(outcome.message, code="not_finalized")
         invoice = outcome.invoice
-        audit_log.record(
-            "invoice.one_off_created", actor, invoice=invoice, obj=invoice, before=None,
-            after={"currency": currency, "total_amount_cents": invoice.total_amount_cents, "lines": [line.as_audit() for line in lines]},
-        )
         return invoice
 
 
@@ -166,7 +174,36 @@ def _lock_customer(customer) -> Customer:
     return locked
 
 
-def _parse_line(item: dict, line: int, customer: Customer, now: datetime) -> Line:
+TAXES_SQL = (
+    f"SELECT t.*, 'customer' AS owner FROM {Tax._meta.db_table} t JOIN {Customer.taxes.through._meta.db_table} l ON l.tax_id = t.id"
+    " WHERE l.customer_id = %s"
+    f" UNION ALL SELECT t.*, 'entity' FROM {Tax._meta.db_table} t JOIN {BillingEntity.taxes.through._meta.db_table} l ON l.tax_id = t.id"
+    " WHERE l.billingentity_id = %s"
+    f" UNION ALL SELECT t.*, l.addon_id::text FROM {Tax._meta.db_table} t JOIN {AddOn.taxes.through._meta.db_table} l ON l.tax_id = t.id"
+    " WHERE l.addon_id = ANY(%s) ORDER BY code"
+)
+
+
+def _default_taxes(customer: Customer, lines: list[Line]) -> None:
+    """Taxes of the lines without tax codes: the add-on's, else the customer's applicable taxes (seed 004).
+
+    One query reads the add-ons', the customer's and its billing entity's taxes (the ORM's UNION
+    costs more to compile than two queries, hence raw SQL); the customer's and the entity's are kept
+    as if prefetched, for `applicable_taxes` and for the API's answer.
+    """
+    add_on_ids = list({line.add_on.pk for line in lines if line.taxes is None})
+    found = {"customer": [], "entity": []}
+    for tax in Tax.objects.raw(TAXES_SQL, [customer.pk, customer.billing_entity_id, add_on_ids]):
+        found.setdefault(tax.owner, []).append(tax)
+    customer._prefetched_objects_cache = {"taxes": as_prefetched(Tax, found["customer"])}
+    entity = customer.billing_entity
+    entity._prefetched_objects_cache = {**getattr(entity, "_prefetched_objects_cache", {}), "taxes": as_prefetched(Tax, found["entity"])}
+    for line in lines:
+        if line.taxes is None:
+            line.taxes = found.get(str(line.add_on.pk)) or customer.applicable_taxes()
+
+
+def _parse_line(item: dict, line: int, now: datetime) -> Line:
     if not isinstance(item, dict):
         raise invalid("fees", "Line %(line)s: each fee is an object with an add-on.", "value_is_invalid", line)
     add_on = _add_on(item, line)
@@ -181,7 +218,7 @@ def _parse_line(item: dict, line: int, customer: Customer, now: datetime) -> Lin
         invoice_display_name=(item.get("invoice_display_name") or "").strip() or add_on.invoice_display_name or add_on.name,
         from_datetime=from_datetime,
         to_datetime=to_datetime,
-        taxes=_taxes(item.get("tax_codes"), add_on, customer, line),
+        taxes=_coded_taxes(item.get("tax_codes"), line),
     )
 
 
@@ -256,8 +293,8 @@ def _datetime(value) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt_timezone.utc)
 
 
-def _taxes(tax_codes, add_on: AddOn, customer: Customer, line: int) -> list[Tax]:
-    """Payload tax codes, else the add-on's taxes, else the customer's applicable taxes."""
+def _coded_taxes(tax_codes, line: int) -> list[Tax] | None:
+    """The taxes named by the payload's tax codes; None without codes (see `_default_taxes`)."""
     if tax_codes:
         codes = list(dict.fromkeys(tax_codes))
         found = {tax.code: tax for tax in Tax.objects.filter(code__in=codes)}
@@ -265,4 +302,4 @@ def _taxes(tax_codes, add_on: AddOn, customer: Customer, line: int) -> list[Tax]
         if missing:
             raise invalid("tax_codes", f"Line %(line)s: unknown tax code {', '.join(missing)}.", "tax_not_found", line)
         return [found[code] for code in codes]
-    return list(add_on.taxes.all()) or customer.applicable_taxes()
+    return None

@@ -170,10 +170,11 @@ def remember_loaded(fees: list[Fee]) -> list[Fee]:
     return fees
 
 
-def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
+def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=()) -> None:
     """Persist what compute_totals set on fees and tax lines, for one or many invoices at once.
 
     The invoices' own amount fields are saved by the caller together with its other changes.
+    `new_ids` names invoices created by this transaction: they have no stored tax lines to read.
     """
     from .bulk import bulk_update
     from .models import InvoiceTax
@@ -189,9 +190,10 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
         return (str(tax_id), code, name, Decimal(rate), fees_amount, amount)
 
     stored: dict = {}
-    for invoice_id, *line in InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _, _ in items]).values_list(
+    existing = [invoice for invoice, _, _ in items if invoice.pk not in new_ids]
+    for invoice_id, *line in InvoiceTax.objects.filter(invoice__in=existing).values_list(
         "invoice_id", "tax_id", "tax_code", "tax_name", "tax_rate", "fees_amount_cents", "amount_cents"
-    ):
+    ) if existing else ():
         stored.setdefault(invoice_id, []).append(key(*line))
     changed = [
         (invoice, totals) for invoice, _, totals in items
@@ -199,17 +201,21 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]]) -> None:
             key(l.tax_id, l.tax_code, l.tax_name, l.tax_rate, l.fees_amount_cents, l.amount_cents) for l in totals.tax_lines
         )
     ]
-    if not changed:
-        return
-    InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _ in changed]).delete()
-    InvoiceTax.objects.bulk_create(
-        [
-            InvoiceTax(
+    if changed:
+        InvoiceTax.objects.filter(invoice__in=[invoice for invoice, _ in changed]).delete()
+    written: dict = {invoice.pk: [] for invoice, _ in changed}
+    for invoice, totals in changed:
+        for line in totals.tax_lines:
+            written[invoice.pk].append(InvoiceTax(
                 invoice=invoice, tax_id=line.tax_id, tax_code=line.tax_code, tax_name=line.tax_name,
                 tax_rate=line.tax_rate, fees_amount_cents=line.fees_amount_cents, amount_cents=line.amount_cents,
-            )
-            for invoice, totals in changed
-            for line in totals.tax_lines
-        ],
-        batch_size=1000,
-    )
+            ))
+    InvoiceTax.objects.bulk_create([row for rows in written.values() for row in rows], batch_size=1000)
+    # Where the stored lines are now known (just written, or none at all), keep them on the invoice
+    # as if prefetched: whoever answers with it next (the API) need not read them back.
+    from .finalization import as_prefetched
+
+    for invoice, _, _ in items:
+        rows = written.get(invoice.pk, None if stored.get(invoice.pk) else [])
+        if rows is not None:
+            invoice._prefetched_objects_cache = {**getattr(invoice, "_prefetched_objects_cache", {}), "applied_taxes": as_prefetched(InvoiceTax, rows)}

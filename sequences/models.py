@@ -53,6 +53,14 @@ def take_next_many(counts: dict[str, int], *, initial=None) -> dict[str, list[in
     keys = sorted(key for key, count in counts.items() if count > 0)
     if not keys:
         return {}
+    if transaction.get_connection().vendor == "postgresql":
+        taken = _increment(keys, counts)  # one round trip while the counters exist (nearly always)
+        missing = [key for key in keys if key not in taken]
+        if missing:
+            seeds = initial(missing) if initial else {}
+            Sequence.objects.bulk_create([Sequence(key=key, last_value=seeds.get(key, 0)) for key in missing], ignore_conflicts=True)
+            taken.update(_increment(missing, counts))
+        return taken
     existing = set(Sequence.objects.filter(key__in=keys).values_list("key", flat=True))
     missing = [key for key in keys if key not in existing]
     if missing:
@@ -64,13 +72,18 @@ def take_next_many(counts: dict[str, int], *, initial=None) -> dict[str, list[in
         first = row.last_value + 1
         row.last_value += counts[row.key]
         taken[row.key] = list(range(first, first + counts[row.key]))
-    with transaction.get_connection().cursor() as cursor:
-        if cursor.db.vendor == "postgresql":
-            cursor.execute(
-                "UPDATE sequences_sequence AS s SET last_value = v.last_value "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, last_value) WHERE s.id = v.id",
-                [[row.pk for row in rows], [row.last_value for row in rows]],
-            )
-        else:
-            Sequence.objects.bulk_update(rows, ["last_value"], batch_size=200)
+    Sequence.objects.bulk_update(rows, ["last_value"], batch_size=200)
     return taken
+
+
+def _increment(keys: list[str], counts: dict[str, int]) -> dict[str, list[int]]:
+    """Lock (in key order) and advance the existing counters among `keys` in one PostgreSQL statement."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            "WITH locked AS (SELECT id, key FROM sequences_sequence WHERE key = ANY(%s) ORDER BY key FOR UPDATE) "
+            "UPDATE sequences_sequence AS s SET last_value = s.last_value + v.n "
+            "FROM locked JOIN unnest(%s::text[], %s::bigint[]) AS v(key, n) ON v.key = locked.key "
+            "WHERE s.id = locked.id RETURNING s.key, s.last_value",
+            [keys, keys, [counts[key] for key in keys]],
+        )
+        return {key: list(range(last - counts[key] + 1, last + 1)) for key, last in cursor.fetchall()}

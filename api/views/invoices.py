@@ -43,9 +43,12 @@ def _find(invoice_id, queryset=None) -> Invoice:
     return invoice
 
 
-def _answer(request, invoice: Invoice, *, detailed=True):
-    fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on").prefetch_related("applied_taxes"))
-    invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
+def _answer(request, invoice: Invoice, *, detailed=True, reload=True):
+    """The invoice as Lago answers it; `reload=False` when the caller's object already carries
+    everything serialized (customer with taxes, tax lines, fees with add-ons and taxes)."""
+    if reload:
+        fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on").prefetch_related("applied_taxes"))
+        invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
     data = serialize_invoice(invoice, detailed=detailed)
     if data.get("file_url") and data["file_url"].startswith("/"):
         data["file_url"] = request.build_absolute_uri(data["file_url"])
@@ -206,18 +209,20 @@ def create_one_off(request):
     _, data = root(request, "invoice")
     values = pick(data, {"external_customer_id": "str", "currency": "str", "fees": "list", "billing_entity_code": "str"},
                   nullable={"currency", "billing_entity_code"})
-    customer = (Customer.objects.select_related("billing_entity")
-                .filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True).first())
+    # Only what the checks below need: the service locks and loads the customer itself.
+    customer = (Customer.objects.filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True)
+                .values_list("pk", "billing_entity__code").first())
     if customer is None:
         raise errors.not_found("customer")
-    if values.get("billing_entity_code") not in (None, customer.billing_entity.code):
+    customer_id, entity_code = customer
+    if values.get("billing_entity_code") not in (None, entity_code):
         raise errors.validation_error({"billing_entity_code": "value_is_invalid"})  # invoices follow the customer's entity
     if not values.get("fees"):
         raise errors.not_found("fees")
     fees = [_fee(item, n) for n, item in enumerate(values["fees"])]
     currency = (values.get("currency") or "").upper() or None
-    invoice = create_one_off_invoice(customer, fees=fees, actor=request.actor, currency=currency)
-    return _answer(request, invoice)
+    invoice = create_one_off_invoice(customer_id, fees=fees, actor=request.actor, currency=currency)
+    return _answer(request, invoice, reload=False)  # returned with all it is answered with in memory
 
 
 def _fee(item, n) -> dict:
