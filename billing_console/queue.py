@@ -27,3 +27,19 @@ def enqueue_many(tasks) -> None:
                 async_task(func, *args, **options)
             except Exception:
                 logger.exception("Task %s%r was not queued", func, tuple(args))
+
+
+def run_each(func, ids, what: str) -> dict:
+    """A grouped task's body: func(id) for every id, then raise if any failed so the cluster retries the group.
+
+    One failure does not stop the others; each func records its own failure where an operator sees it.
+    """
+    results, failed = {}, []
+    for item_id in ids:
+        try:
+            results[str(item_id)] = func(item_id)
+        except Exception:
+            failed.append(str(item_id))
+    if failed:
+        raise RuntimeError(f"{what} failed for {', '.join(failed)}; see their pdf_error.")
+    return results

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing_console.money import format_amount
-from billing_console.queue import enqueue_many
+from billing_console.queue import enqueue_many, run_each
 
 from .models import CreditNote
 from .serializers import applied_taxes
@@ -83,15 +83,7 @@ def queue_after_commit(note: CreditNote) -> None:
 
 def render_credit_note_pdfs(credit_note_ids) -> dict:
     """The queued task: render each; if any failed, raise after the others so the cluster retries."""
-    results, failed = {}, []
-    for note_id in credit_note_ids:
-        try:
-            results[str(note_id)] = render_credit_note_pdf(note_id)
-        except Exception:
-            failed.append(str(note_id))
-    if failed:
-        raise RuntimeError(f"PDF rendering failed for credit notes {', '.join(failed)}; see their pdf_error.")
-    return results
+    return run_each(render_credit_note_pdf, credit_note_ids, "Rendering the PDFs of credit notes")
 
 
 def render_credit_note_pdf(credit_note_id) -> str:

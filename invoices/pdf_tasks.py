@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from billing_console.queue import enqueue_many
+from billing_console.queue import enqueue_many, run_each
 
 from .models import Invoice
 from .pdf import render_invoice_pdf_bytes
@@ -48,15 +48,7 @@ def render_invoice_pdfs(invoice_ids) -> dict:
 
     Each failure is already written to its invoice's `pdf_error`; a retry renders the group again.
     """
-    results, failed = {}, []
-    for invoice_id in invoice_ids:
-        try:
-            results[str(invoice_id)] = render_invoice_pdf(invoice_id)
-        except Exception:
-            failed.append(str(invoice_id))
-    if failed:
-        raise RuntimeError(f"PDF rendering failed for invoices {', '.join(failed)}; see their pdf_error.")
-    return results
+    return run_each(render_invoice_pdf, invoice_ids, "Rendering the PDFs of invoices")
 
 
 def render_invoice_pdf(invoice_id) -> str:
