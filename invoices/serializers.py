@@ -72,23 +72,15 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
 
 
 def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
+    """Callers listing many fees select_related add_on, charge__billable_metric and subscription__plan."""
     invoice = invoice or fee.invoice
-    add_on = fee.add_on
-    item_code = add_on.code if add_on else fee.kind
     return {
         "lago_id": str(fee.pk),
-        "lago_charge_id": None,
+        "lago_charge_id": str(fee.charge_id) if fee.charge_id else None,
         "lago_invoice_id": str(invoice.pk),
-        "lago_subscription_id": None,
-        "external_subscription_id": None,
-        "item": {
-            "type": fee.kind,
-            "code": item_code,
-            "name": add_on.name if add_on else fee.get_kind_display(),
-            "invoice_display_name": fee.display_name,
-            "lago_item_id": str(add_on.pk) if add_on else None,
-            "item_type": "AddOn" if add_on else fee.kind.title(),
-        },
+        "lago_subscription_id": str(fee.subscription_id) if fee.subscription_id else None,
+        "external_subscription_id": fee.subscription.external_id if fee.subscription_id else None,
+        "item": _fee_item(fee),
         "amount_cents": fee.amount_cents,
         "precise_amount": decimal_str(fee.precise_amount_cents),
         "amount_currency": invoice.currency,
@@ -119,4 +111,26 @@ def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
             }
             for t in fee.applied_taxes.all()
         ],
+    }
+
+
+def _fee_item(fee: Fee) -> dict:
+    """What the fee bills, as Lago names it: the add-on, the charge's billable metric, or the plan."""
+    if fee.add_on_id:
+        code, name, item_id, item_type = fee.add_on.code, fee.add_on.name, fee.add_on_id, "AddOn"
+    elif fee.charge_id:
+        metric = fee.charge.billable_metric
+        code, name, item_id, item_type = metric.code, metric.name, metric.pk, "BillableMetric"
+    elif fee.subscription_id:
+        plan = fee.subscription.plan
+        code, name, item_id, item_type = plan.code, plan.name, fee.subscription_id, "Subscription"
+    else:  # a fee an operator added by hand
+        code, name, item_id, item_type = fee.kind, fee.get_kind_display(), None, fee.kind.title()
+    return {
+        "type": fee.kind,
+        "code": code,
+        "name": name,
+        "invoice_display_name": fee.display_name,
+        "lago_item_id": str(item_id) if item_id else None,
+        "item_type": item_type,
     }

@@ -90,6 +90,10 @@ def test_usage_billed_through_the_client(lago):
     fees = {fee.item.type if fee.item else None: fee for fee in lago.invoices.find(january.lago_id).fees.__root__}
     assert (fees["charge"].units, fees["charge"].amount_cents) == ("3.0", 600)
     assert fees["subscription"].amount_cents == 1000
+    # Lago names what a fee bills: the charge's billable metric, the subscription's plan.
+    assert (fees["charge"].item.code, fees["charge"].item.item_type) == ("api_calls", "BillableMetric")
+    assert fees["charge"].lago_charge_id is not None
+    assert (fees["subscription"].item.code, fees["subscription"].external_subscription_id) == ("startup", "sub-seed")
 
     terminated = lago.subscriptions.destroy("sub-seed")
     assert terminated.status == "terminated" and terminated.terminated_at is not None

@@ -47,7 +47,7 @@ def _answer(request, invoice: Invoice, *, detailed=True, reload=True):
     """The invoice as Lago answers it; `reload=False` when the caller's object already carries
     everything serialized (customer with taxes, tax lines, fees with add-ons and taxes)."""
     if reload:
-        fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on").prefetch_related("applied_taxes"))
+        fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on", "charge__billable_metric", "subscription__plan").prefetch_related("applied_taxes"))
         invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
     data = serialize_invoice(invoice, detailed=detailed)
     if data.get("file_url") and data["file_url"].startswith("/"):
