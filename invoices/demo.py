@@ -20,6 +20,7 @@ from customers.models import BillingEntity, Customer, Tax
 
 from .fee_edits import attach_taxes, recompute_draft
 from .finalization import finalize_invoices
+from .grace_period import deadline
 from .models import Fee, Invoice
 
 ENTITY_CODE = "demo-nimbus"
@@ -147,7 +148,10 @@ def _draft(customer: Customer, period_from, period_to, rng: random.Random, *, em
     invoice = Invoice.objects.create(
         customer=customer, billing_entity=customer.billing_entity, currency=customer.currency,
         period_from=period_from, period_to=period_to,
-        grace_period_ends_at=period_to + timedelta(days=customer.effective_grace_period),
+        # The billing run's rule: the period ends at local midnight, the draft waits `grace` days from then.
+        grace_period_ends_at=deadline(
+            customer, (period_to + timedelta(seconds=1)).astimezone(customer.tzinfo).date(), customer.effective_grace_period
+        ),
     )
     if empty:
         return invoice
