@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit import log as audit_log
+from billing_console.money import round_cents
 
 from .bulk import bulk_update
 from .models import Fee, Invoice
@@ -154,7 +155,7 @@ def _set_figures(fee, units, amount_cents, precise_amount_cents, events_count) -
     fee.amount_cents = amount_cents
     fee.precise_amount_cents = precise_amount_cents
     fee.precise_unit_amount = (Decimal(precise_amount_cents) / units) if units else Decimal(0)
-    fee.unit_amount_cents = int(fee.precise_unit_amount.to_integral_value(rounding="ROUND_HALF_UP"))
+    fee.unit_amount_cents = round_cents(fee.precise_unit_amount)
     fee.events_count = events_count
 
 

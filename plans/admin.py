@@ -35,6 +35,7 @@ class ChargeFilterInline(admin.TabularInline):
 @admin.register(Charge)
 class ChargeAdmin(admin.ModelAdmin):
     list_display = ["__str__", "plan", "billable_metric", "charge_model"]
+    list_select_related = ["plan", "billable_metric"]  # __str__ reads the metric's name
     list_filter = ["charge_model"]
     search_fields = ["plan__code", "billable_metric__code", "invoice_display_name"]
     autocomplete_fields = ["plan", "billable_metric"]

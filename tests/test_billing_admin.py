@@ -39,3 +39,22 @@ def test_charge_admin_refuses_bad_properties(admin_client):
         "position": 0, "filters-TOTAL_FORMS": 0, "filters-INITIAL_FORMS": 0,
     })
     assert response.status_code == 200 and "graduated_ranges must list at least one tier" in response.content.decode()
+
+
+def test_charge_list_runs_a_constant_number_of_queries(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:plans_charge_changelist")
+
+    def queries_for_charges(count):
+        plan = b.plan()
+        for _ in range(count):
+            b.charge(plan)
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries_for_charges(2)
+    many = queries_for_charges(20)
+    assert many == few
