@@ -136,3 +136,20 @@ def test_debug_keeps_the_plain_static_storage(load_settings):
 def test_the_test_settings_need_no_collectstatic():
     assert django_settings.DEBUG is False
     assert django_settings.STORAGES["staticfiles"]["BACKEND"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+# --- behind a TLS-terminating proxy --------------------------------------------------------------
+
+
+def test_behind_the_proxy_plain_http_is_redirected_and_https_gets_hsts(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+
+    plain = client.get("/admin/login/")
+    forwarded = client.get("/admin/login/", headers={"X-Forwarded-Proto": "https"})
+
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://testserver/admin/login/"
+    assert forwarded.status_code == 200
+    assert forwarded["Strict-Transport-Security"] == "max-age=3600"
