@@ -21,6 +21,53 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A true/false variable; anything else is refused (django-environ reads a typo as false)."""
+    raw = env.str(name, default="").strip()
+    if raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes", "on"):
+        return True
+    if raw.lower() in ("false", "0", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_seconds(name: str, default: int = 0) -> int:
+    raw = env.str(name, default="").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number of seconds, not {raw!r}.") from None
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative, got {value}.")
+    return value
+
+
+# HTTPS (README "Running in production"). All off by default: local development is plain HTTP, where
+# secure cookies would make signing in impossible. Behind a TLS-terminating proxy set them all.
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")
+SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = env_flag("CSRF_COOKIE_SECURE")
+SECURE_HSTS_SECONDS = env_seconds("SECURE_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD")
+if (SECURE_HSTS_INCLUDE_SUBDOMAINS or SECURE_HSTS_PRELOAD) and not SECURE_HSTS_SECONDS:
+    # Django sends no HSTS header at all with 0 seconds: these two would silently do nothing.
+    raise ImproperlyConfigured("SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_PRELOAD need SECURE_HSTS_SECONDS > 0.")
+# "HTTP_X_FORWARDED_PROTO,https": the header (as in request.META) by which the proxy says the request
+# came over HTTPS. Only behind a proxy that always sets or strips it, or clients can claim HTTPS.
+_proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="").strip()
+SECURE_PROXY_SSL_HEADER = None
+if _proxy_header:
+    _parts = [part.strip() for part in _proxy_header.split(",")]
+    if len(_parts) != 2 or not _parts[0].startswith("HTTP_") or not _parts[1]:
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be 'HTTP_<HEADER>,<value>', e.g. 'HTTP_X_FORWARDED_PROTO,https', not {_proxy_header!r}."
+        )
+    SECURE_PROXY_SSL_HEADER = (_parts[0], _parts[1])
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -47,6 +94,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files under gunicorn (README "Running in production"); right after SecurityMiddleware
+    # so its redirects and headers still apply, before everything that would touch the session.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,10 +148,25 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+
+STORAGES = {
+    # Uploaded and generated files (invoice and credit-note PDFs). FileSystemStorage's location is
+    # MEDIA_ROOT when not given; not passing it keeps it following MEDIA_ROOT in tests.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG off, static files are served by WhiteNoise from STATIC_ROOT under hashed, gzip- and
+    # brotli-compressed names cached forever: `collectstatic` must have run (bin/serve runs it), or
+    # every page that links a static file fails on the missing manifest. With DEBUG on (bin/demo,
+    # runserver) the plain storage serves them from the apps' directories.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 LOGIN_URL = "admin:login"
 

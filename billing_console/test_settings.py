@@ -15,6 +15,12 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEBHOOK_PRIVATE_KEY_FILE = Path(os.environ.get("TEST_WEBHOOK_KEY_FILE", "/tmp/billing-console-test-webhook-key.pem"))  # noqa: F405
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", "/tmp/billing-console-test-media"))  # noqa: F405
+# Tests run with DEBUG off but without collectstatic: no manifest storage, and WhiteNoise serves the
+# apps' static directories as it does under runserver (autorefresh: nothing scanned at start-up).
+# The production path (collectstatic + manifest + gunicorn) is tested in tests/test_static_serving.py.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
 
 
 def _postgres_reachable(url: str) -> bool:
