@@ -53,10 +53,15 @@ SCHEMAS = {
          "invoice_grace_period": I, "invoice_footer": NS, "document_locale": S,
          "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
+    # Lago's OrganizationObject: the instance's id and name, its default billing entity's settings.
     "Organization": _obj(
-        {"name": S, "created_at": DATETIME},
-        {"lago_id": S, "default_currency": S, "timezone": S, "finalize_zero_amount_invoice": B, "net_payment_term": I,
+        {"lago_id": S, "name": S, "created_at": DATETIME, "document_numbering": {"enum": ["per_customer", "per_organization"]},
+         "document_number_prefix": S, "email_settings": {"type": "array", "items": S},
          "billing_configuration": _obj({}, {"invoice_footer": NS, "invoice_grace_period": I, "document_locale": S})},
+        {"webhook_url": NS, "webhook_urls": {"type": "array", "items": S}, "default_currency": S, "timezone": S,
+         "country": NS, "address_line1": NS, "address_line2": NS, "state": NS, "zipcode": NS, "email": NS, "city": NS,
+         "legal_name": NS, "legal_number": NS, "tax_identification_number": NS,
+         "finalize_zero_amount_invoice": B, "net_payment_term": I, "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
     "Customer": _obj(
         {"lago_id": S, "external_id": S, "created_at": DATETIME, "updated_at": DATETIME, "applicable_timezone": S},
@@ -185,6 +190,7 @@ REQUESTS = {
                                            "invoice_footer": NS, "document_locale": S}),
         "invoice_grace_period": {"type": "integer", "minimum": 0, "description": "flat form of seed 003's example"},
     }),
+    "BillingEntityCreate": _wrap("billing_entity", {"allOf": [_ref("BillingEntityFields"), _obj({"code": S, "name": S})]}),
     # The client sends the `billing_entity` root; seed 003's example uses the `organization` envelope.
     "BillingEntityUpdate": {"anyOf": [_wrap("billing_entity", _ref("BillingEntityFields")),
                                       _wrap("organization", _ref("BillingEntityFields"))]},
@@ -293,14 +299,20 @@ BE, CU, AO, INV, WE, EV, BM, PL, SU = (_wrap(k, _ref(v)) for k, v in [
 CO, AC, CN = (_wrap(k, _ref(v)) for k, v in [("coupon", "Coupon"), ("applied_coupon", "AppliedCoupon"), ("credit_note", "CreditNote")])
 
 PATHS = {
-    "/billing_entities": {"get": _op("List billing entities (no meta)", _list("billing_entities", _ref("BillingEntity"), meta=False))},
+    "/billing_entities": {
+        "get": _op("List billing entities (no meta)", _list("billing_entities", _ref("BillingEntity"), meta=False)),
+        "post": _op("Create a billing entity (never the default one)", BE, body=_ref("BillingEntityCreate"),
+                    errors=("400", "401", "404", "422")),
+    },
     "/billing_entities/{code}": {
         "parameters": [_path_param("code")],
         "get": _op("Find a billing entity", BE, errors=("401", "404")),
         "put": _op("Update a billing entity (root billing_entity, or organization as in seed 003)", BE,
                    body=_ref("BillingEntityUpdate"), errors=("400", "401", "404", "422")),
     },
-    "/organizations": {"put": _op("Update the organization (the default billing entity)", _wrap("organization", _ref("Organization")),
+    "/organizations": {"get": _op("The organization (this instance, with its default billing entity's settings)",
+                                  _wrap("organization", _ref("Organization")), errors=("401", "404")),
+                       "put": _op("Update the organization (the default billing entity)", _wrap("organization", _ref("Organization")),
                                   body=_wrap("organization", _ref("BillingEntityFields")), errors=("400", "401", "404", "422"))},
     "/customers": {
         "get": _op("List customers", _list("customers", _ref("Customer")),

@@ -42,11 +42,16 @@ def serialize_webhook_endpoint(endpoint: WebhookEndpoint) -> dict:
 
 
 def serialize_organization(entity: BillingEntity) -> dict:
-    """The organization is the default billing entity, in Lago's OrganizationResponse shape."""
+    """Lago's OrganizationObject: the instance's identity (ORGANIZATION_ID, ORGANIZATION_NAME, the same as in
+    webhooks) with the settings of its default billing entity, created with it by the first `migrate`."""
+    webhook_urls = list(WebhookEndpoint.objects.order_by("updated_at").values_list("webhook_url", flat=True))
+    numbering = entity.document_numbering
     return {
         "lago_id": settings.ORGANIZATION_ID,
-        "name": entity.name,
+        "name": settings.ORGANIZATION_NAME,
         "created_at": iso_datetime(entity.created_at),
+        "webhook_url": webhook_urls[-1] if webhook_urls else None,
+        "webhook_urls": webhook_urls,
         "default_currency": entity.default_currency,
         "country": entity.country or None,
         "address_line1": entity.address_line1 or None,
@@ -58,10 +63,11 @@ def serialize_organization(entity: BillingEntity) -> dict:
         "legal_name": entity.legal_name or None,
         "legal_number": entity.legal_number or None,
         "net_payment_term": entity.net_payment_term,
-        "document_numbering": entity.document_numbering,
+        "document_numbering": "per_organization" if numbering == BillingEntity.DocumentNumbering.PER_BILLING_ENTITY else numbering,
         "document_number_prefix": entity.document_number_prefix,
         "tax_identification_number": entity.tax_identification_number or None,
         "timezone": entity.timezone,
+        "email_settings": [],
         "finalize_zero_amount_invoice": entity.finalize_zero_amount_invoice,
         "billing_configuration": {
             "invoice_footer": entity.invoice_footer or None,

@@ -57,6 +57,26 @@ def _full_clean(obj, exclude=None):
 
 # --- billing entities ----------------------------------------------------------------------
 
+def create_billing_entity(values: dict, actor, *, tax_codes=None) -> BillingEntity:
+    """A new, non-default entity (the default one comes with the install: customers/bootstrap.py)."""
+    missing = {f: "value_is_mandatory" for f in ("code", "name") if values.get(f) in (None, "")}
+    if missing:
+        raise errors.validation_error(missing)
+    if BillingEntity.objects.filter(code=values["code"]).exists():
+        raise errors.validation_error({"code": "value_already_exist"})
+    try:
+        with transaction.atomic():
+            entity = BillingEntity(**values)
+            _full_clean(entity, exclude=["document_number_prefix"] if not values.get("document_number_prefix") else None)
+            entity.save()
+            before, after = {}, {k: _json_value(v) for k, v in values.items()}
+            _set_taxes(entity, tax_codes, before, after)
+            audit_log.record("billing_entity.created", actor, obj=entity, after=after)
+    except IntegrityError:  # lost the race for the code to a concurrent create
+        raise errors.validation_error({"code": "value_already_exist"})
+    return entity
+
+
 def update_billing_entity(entity: BillingEntity, values: dict, actor, *, tax_codes=None) -> BillingEntity:
     from invoices.grace_period import grace_period_changed
 

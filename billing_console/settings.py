@@ -172,6 +172,47 @@ LOGIN_URL = "admin:login"
 
 # Identity of this instance towards webhook receivers (Lago's organization_id / LAGO_API_URL).
 ORGANIZATION_ID = env.str("ORGANIZATION_ID", default="00000000-0000-0000-0000-000000000001")
+
+# The organization (this instance) and its default billing entity, which `migrate` creates when no
+# entity is the default (customers/bootstrap.py); afterwards they are edited in the admin or the API.
+ORGANIZATION_NAME = env.str("ORGANIZATION_NAME", default="Billing Console").strip()
+DEFAULT_BILLING_ENTITY_CODE = env.str("DEFAULT_BILLING_ENTITY_CODE", default="default")
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="USD").upper()
+DEFAULT_TIMEZONE = env.str("DEFAULT_TIMEZONE", default="UTC")
+# Lago's default: the first three letters of the name and the last four characters of the id, upper-cased.
+DOCUMENT_NUMBER_PREFIX = env.str("DOCUMENT_NUMBER_PREFIX", default=f"{ORGANIZATION_NAME[:3]}-{ORGANIZATION_ID[-4:]}").upper()
+
+
+def _check_organization_settings():
+    import re
+    import uuid
+    import zoneinfo
+
+    from django.core.exceptions import ValidationError
+
+    from billing_console.money import validate_currency
+
+    try:
+        uuid.UUID(ORGANIZATION_ID)
+    except ValueError:
+        raise ImproperlyConfigured(f"ORGANIZATION_ID must be a UUID, not {ORGANIZATION_ID!r}.")
+    if not 1 <= len(ORGANIZATION_NAME) <= 200:
+        raise ImproperlyConfigured("ORGANIZATION_NAME must be 1 to 200 characters.")
+    if not re.fullmatch(r"[-a-zA-Z0-9_]{1,64}", DEFAULT_BILLING_ENTITY_CODE):
+        raise ImproperlyConfigured(f"DEFAULT_BILLING_ENTITY_CODE must be 1-64 letters, digits, - or _, not {DEFAULT_BILLING_ENTITY_CODE!r}.")
+    try:
+        validate_currency(DEFAULT_CURRENCY)
+    except ValidationError:
+        raise ImproperlyConfigured(f"DEFAULT_CURRENCY must be an ISO 4217 code with a minor unit, not {DEFAULT_CURRENCY!r}.")
+    if DEFAULT_TIMEZONE not in zoneinfo.available_timezones():
+        raise ImproperlyConfigured(f"DEFAULT_TIMEZONE must be an IANA time zone, not {DEFAULT_TIMEZONE!r}.")
+    if not re.fullmatch(r"[A-Z0-9_-]{1,10}", DOCUMENT_NUMBER_PREFIX):
+        raise ImproperlyConfigured(
+            f"DOCUMENT_NUMBER_PREFIX {DOCUMENT_NUMBER_PREFIX!r} must be 1-10 letters, digits, - or _"
+            " (the default is derived from ORGANIZATION_NAME: set DOCUMENT_NUMBER_PREFIX when that name starts otherwise).")
+
+
+_check_organization_settings()
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # Webhook delivery (webhooks/delivery.py). The RS256 key of the `jwt` scheme comes from

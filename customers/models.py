@@ -75,9 +75,21 @@ class BillingEntity(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "billing entities"
+        constraints = [
+            # Lago's organization has exactly one default entity: at most one here, and `migrate`
+            # creates it when there is none (customers/bootstrap.py).
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="customers_one_default_billing_entity",
+                violation_error_message="Another billing entity is already the default.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.pk and not self.is_default and BillingEntity.objects.filter(pk=self.pk, is_default=True).exists():
+            raise ValidationError({"is_default": "There must be a default billing entity: this one stays the default."})
 
     def save(self, *args, **kwargs):
         if not self.document_number_prefix:

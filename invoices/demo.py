@@ -3,8 +3,9 @@ several currencies and time zones, and 60 invoices that are drafts (some empty),
 overdue or closed.
 
 Invoices are created as drafts with fees and finalized through `finalize_invoices`, like real ones;
-nothing here writes `status`. Running it again changes nothing: the billing entity's code marks a
-seeded database.
+nothing here writes `status`. The demo's seller is the install's default billing entity (created by
+`migrate`), given Nimbus Cloud's details, so there is still exactly one default. Running it again
+changes nothing: the demo customers mark a seeded database.
 """
 import random
 from dataclasses import dataclass
@@ -16,15 +17,22 @@ from django.utils import timezone
 
 from audit.actors import Actor
 from billing_console.money import major_to_cents, round_cents
-from customers.models import BillingEntity, Customer, Tax
+from customers.bootstrap import ensure_default_billing_entity
+from customers.models import Customer, Tax
 
 from .fee_edits import attach_taxes, recompute_draft
 from .finalization import finalize_invoices
 from .grace_period import deadline
 from .models import Fee, Invoice
 
-ENTITY_CODE = "demo-nimbus"
 PERIOD_DAYS = 30
+
+# The seller's details, set on the default billing entity.
+DEMO_ENTITY = {
+    "name": "Nimbus Cloud Ltd", "default_currency": "USD", "timezone": "Europe/Paris", "email": "billing@nimbus.example",
+    "legal_name": "Nimbus Cloud Ltd", "country": "FR", "document_number_prefix": "NIM", "net_payment_term": 15,
+    "invoice_grace_period": 3, "finalize_zero_amount_invoice": True,
+}
 
 TAXES = [
     ("vat-fr-20", "TVA France", "20"),
@@ -90,7 +98,7 @@ def plan_for(customer_index: int, periods_ago: int) -> Plan:
 
 
 def already_seeded() -> bool:
-    return BillingEntity.objects.filter(code=ENTITY_CODE).exists()
+    return Customer.objects.filter(external_id=CUSTOMERS[0][0]).exists()
 
 
 def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
@@ -103,12 +111,10 @@ def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
     actor = Actor.system("command")
     with transaction.atomic():
         taxes = {code: Tax.objects.get_or_create(code=code, defaults={"name": name, "rate": Decimal(rate)})[0] for code, name, rate in TAXES}
-        entity = BillingEntity.objects.create(
-            code=ENTITY_CODE, name="Nimbus Cloud Ltd", is_default=not BillingEntity.objects.filter(is_default=True).exists(),
-            default_currency="USD", timezone="Europe/Paris", email="billing@nimbus.example", legal_name="Nimbus Cloud Ltd",
-            country="FR", document_number_prefix="NIM", net_payment_term=15, invoice_grace_period=3,
-            finalize_zero_amount_invoice=True,
-        )
+        entity = ensure_default_billing_entity()
+        for field, value in DEMO_ENTITY.items():
+            setattr(entity, field, value)
+        entity.save()
         entity.taxes.set([taxes["vat-fr-20"]])
         customers = []
         for external_id, name, currency, tz, country, tax_code, policy, grace in CUSTOMERS:
@@ -138,7 +144,7 @@ def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
             finalize_invoices(to_finalize, actor, now=finalize_at)
             _record_payments(paid, overdue, today=now.date())
     if stdout:
-        stdout.write(f"Seeded billing entity {entity.name} ({ENTITY_CODE}): {len(customers)} customers, "
+        stdout.write(f"Seeded billing entity {entity.name} ({entity.code}): {len(customers)} customers, "
                      f"{Invoice.objects.filter(billing_entity=entity).count()} invoices.")
     return True
 

@@ -15,10 +15,20 @@ def tax(code=None, rate="20", **kwargs) -> Tax:
 
 
 def billing_entity(**kwargs) -> BillingEntity:
+    """A new, non-default entity; with is_default=True, the install's default entity (created by
+    `migrate`, customers/bootstrap.py) given the other values, as there is only ever one default."""
     n = next(_counter)
     kwargs.setdefault("code", f"entity-{n}")
     kwargs.setdefault("name", "Acme Billing")
     kwargs.setdefault("document_number_prefix", f"ACM{n}")
+    if kwargs.pop("is_default", False):
+        from customers.bootstrap import ensure_default_billing_entity
+
+        entity = ensure_default_billing_entity()
+        for field, value in kwargs.items():
+            setattr(entity, field, value)
+        entity.save()
+        return entity
     return BillingEntity.objects.create(**kwargs)
 
 

@@ -1,5 +1,8 @@
-"""GET/PUT /billing_entities and PUT /organizations, including the seeds' curl bodies as written."""
+"""GET/POST/PUT /billing_entities and GET/PUT /organizations, including the seeds' curl bodies as written.
+
+The `entity` fixture is the install's default entity (created by `migrate`), renamed "acme"."""
 import pytest
+from django.conf import settings
 
 from audit.models import AuditLogEntry
 from customers.models import BillingEntity
@@ -125,7 +128,56 @@ def test_organizations_put_updates_the_default_entity(api, entity):
     }})
     assert response.status_code == 200
     body = response.json()["organization"]
-    assert body["name"] == "Acme" and body["default_currency"] == "EUR" and body["finalize_zero_amount_invoice"] is True
+    # The organization's identity is the instance's; its settings are the default entity's.
+    assert body["lago_id"] == settings.ORGANIZATION_ID and body["name"] == settings.ORGANIZATION_NAME
+    assert body["default_currency"] == "EUR" and body["finalize_zero_amount_invoice"] is True
     assert body["billing_configuration"]["invoice_footer"] == "Footer"
     entity.refresh_from_db()
     assert entity.default_currency == "EUR" and entity.invoice_footer == "Footer"
+
+
+@pytest.mark.django_db
+def test_get_organizations_shows_the_default_entity_settings(api, entity):
+    factories.billing_entity(code="other", default_currency="JPY")
+    body = api.get("organizations").json()
+    assert set(body) == {"organization"}
+    organization = body["organization"]
+    assert organization["lago_id"] == settings.ORGANIZATION_ID and organization["default_currency"] == entity.default_currency
+    assert organization["finalize_zero_amount_invoice"] is False and organization["document_number_prefix"] == entity.document_number_prefix
+
+
+@pytest.mark.django_db
+def test_post_creates_a_non_default_entity_and_audits_it(api, entity):
+    factories.tax(code="vat-de", rate="19")
+    response = api.post("billing_entities", {"billing_entity": {
+        "code": "acme-eu", "name": "Acme Europe", "default_currency": "EUR", "timezone": "Europe/Berlin",
+        "tax_codes": ["vat-de"], "billing_configuration": {"invoice_grace_period": 2, "document_locale": "de"},
+    }})
+    assert response.status_code == 200, response.content
+    body = response.json()["billing_entity"]
+    assert (body["code"], body["name"], body["is_default"], body["default_currency"]) == ("acme-eu", "Acme Europe", False, "EUR")
+    assert body["invoice_grace_period"] == 2 and [t["code"] for t in body["taxes"]] == ["vat-de"]
+    created = BillingEntity.objects.get(code="acme-eu")
+    assert created.document_number_prefix == f"ACM-{str(created.pk)[-4:]}".upper()  # Lago's derivation
+    assert BillingEntity.objects.filter(is_default=True).get() == entity
+    entry = AuditLogEntry.objects.get(action="billing_entity.created")
+    assert entry.source == "api" and entry.after["code"] == "acme-eu" and entry.after["tax_codes"] == ["vat-de"]
+    assert [e["code"] for e in api.get("billing_entities").json()["billing_entities"]] == ["acme", "acme-eu"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data, details", [
+    ({"code": "acme", "name": "Again"}, {"code": ["value_already_exist"]}),
+    ({"name": "No code"}, {"code": ["value_is_mandatory"]}),
+    ({"code": "no-name"}, {"name": ["value_is_mandatory"]}),
+    ({"code": "bad", "name": "Bad", "timezone": "Mars/Olympus"}, {"timezone": ["invalid_timezone"]}),
+])
+def test_post_refusals_write_nothing(api, entity, data, details):
+    assert_error(api.post("billing_entities", {"billing_entity": data}), 422, "validation_errors", error_details=details)
+    assert list(BillingEntity.objects.values_list("code", flat=True)) == ["acme"]
+    assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_post_without_root_is_400(api, entity):
+    assert_error(api.post("billing_entities", {"code": "x", "name": "x"}), 400)

@@ -52,3 +52,22 @@ def test_billing_entity_and_tax_pages_render(admin_client):
     assert admin_client.get(reverse("admin:customers_billingentity_change", args=[entity.pk])).status_code == 200
     assert admin_client.get(reverse("admin:customers_tax_change", args=[tax.pk])).status_code == 200
     assert admin_client.get(reverse("admin:customers_billingentity_changelist")).status_code == 200
+
+
+def test_the_admin_keeps_exactly_one_default_billing_entity(admin_client):
+    from customers.models import BillingEntity
+
+    default = BillingEntity.objects.get(is_default=True)  # created by migrate
+    other = f.billing_entity(code="other")
+    url = reverse("admin:customers_billingentity_change", args=[other.pk])
+    data = change_form_data(admin_client.get(url))
+    data["is_default"] = "on"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "Another billing entity is already the default." in response.content.decode()
+
+    url = reverse("admin:customers_billingentity_change", args=[default.pk])
+    data = change_form_data(admin_client.get(url))
+    data.pop("is_default", None)
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "There must be a default billing entity" in response.content.decode()
+    assert list(BillingEntity.objects.filter(is_default=True)) == [default]

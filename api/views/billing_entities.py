@@ -51,6 +51,14 @@ def list_entities(request):
     return ok({"billing_entities": [serialize_billing_entity(e) for e in entities]})
 
 
+def create(request):
+    _, data = root(request, "billing_entity")
+    values, tax_codes = _values(data)
+    values.update(pick(data, {"code": "str"}))
+    entity = services.create_billing_entity(values, request.actor, tax_codes=tax_codes)
+    return ok({"billing_entity": serialize_billing_entity(entity)})
+
+
 def show(request, code):
     return ok({"billing_entity": serialize_billing_entity(_find(code))})
 
@@ -63,16 +71,33 @@ def update(request, code):
     return ok({"billing_entity": serialize_billing_entity(entity)})
 
 
-def update_organization(request):
-    entity = BillingEntity.objects.filter(is_default=True).first() or BillingEntity.objects.order_by("created_at").first()
-    if entity is None:
+def _default_entity() -> BillingEntity:
+    entity = BillingEntity.objects.filter(is_default=True).first()
+    if entity is None:  # only if someone deleted it: the next `migrate` creates it again
         raise errors.not_found("organization")
+    return entity
+
+
+# Lago's organization says per_organization where its billing entities say per_billing_entity.
+NUMBERING_FROM_ORGANIZATION = {"per_organization": BillingEntity.DocumentNumbering.PER_BILLING_ENTITY}
+
+
+def show_organization(request):
+    return ok({"organization": serialize_organization(_default_entity())})
+
+
+def update_organization(request):
+    """Lago's organization settings are its default billing entity's; the organization's own name
+    and id are the instance's (settings), so `name` is not taken here (Lago's input has none)."""
+    entity = _default_entity()
     _, data = root(request, "organization")
-    values, tax_codes = _values(data)
+    values, tax_codes = _values({k: v for k, v in data.items() if k != "name"})
+    if "document_numbering" in values:
+        values["document_numbering"] = NUMBERING_FROM_ORGANIZATION.get(values["document_numbering"], values["document_numbering"])
     entity = services.update_billing_entity(entity, values, request.actor, tax_codes=tax_codes)
     return ok({"organization": serialize_organization(entity)})
 
 
-collection = endpoint({"GET": list_entities})
+collection = endpoint({"GET": list_entities, "POST": create})
 member = endpoint({"GET": show, "PUT": update})
-organization = endpoint({"PUT": update_organization})
+organization = endpoint({"GET": show_organization, "PUT": update_organization})
