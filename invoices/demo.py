@@ -18,7 +18,8 @@ from audit.actors import Actor
 from billing_console.money import major_to_cents, round_cents
 from customers.models import BillingEntity, Customer, Tax
 
-from .fee_edits import attach_taxes, recompute_draft
+from .drafts import recompute_draft
+from .fee_edits import attach_taxes
 from .finalization import finalize_invoices
 from .grace_period import deadline
 from .models import Fee, Invoice
