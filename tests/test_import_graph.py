@@ -133,3 +133,29 @@ def test_no_import_cycle_between_modules():
     message = "\n".join(" -> ".join(cycle) for cycle in cycles)
     print(message)
     assert not cycles, f"{len(cycles)} import cycle(s) between project modules:\n{message}"
+
+
+def reachable(graph: dict[str, set[str]], module: str) -> set[str]:
+    seen, stack = set(), [module]
+    while stack:
+        for target in graph[stack.pop()]:
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def test_a_cycle_is_found_and_named():
+    graph = {"a.x": {"a.y"}, "a.y": {"b.z"}, "b.z": {"a.x"}, "c": {"a.x"}}
+    assert find_cycles(graph) == [["a.x", "a.y", "b.z", "a.x"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_ledgers_sit_below_invoices():
+    graph = import_graph()
+    for ledger in ("coupons.ledger", "credit_notes.ledger", "wallets.ledger"):
+        assert not {m for m in reachable(graph, ledger) if m.startswith("invoices.")}, ledger
+
+
+def test_the_database_helpers_import_no_app():
+    assert reachable(import_graph(), "billing_console.dbutils") == set()
