@@ -1,10 +1,10 @@
-"""Coupons: applying them to customers, consuming them at finalization, giving them back on void.
+"""Coupons: applying them to customers, terminating them, what a draft will get.
 
 Consumption (seed 002, reference §1 step 3) happens only inside the finalizing
-transaction of a subscription invoice, through `invoices.totals.apply_coupons`:
-the customer's active applied coupons are locked oldest first, each takes its
-amount off the remaining pre-tax base, the amount is spread over the fees
-(integer cents, largest remainder) and recorded as a Credit row.
+transaction of a subscription invoice: `invoices.totals.compute_totals` plans it
+(each active applied coupon, oldest first, takes its amount off the remaining
+pre-tax base, spread over the fees) and `coupons.ledger` records it as Credit
+rows; voiding gives it back through the same ledger.
 """
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +14,10 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from billing_console.money import format_amount, round_cents
+from billing_console.money import format_amount
 
 from .errors import field_error
-from .models import AppliedCoupon, Coupon, Credit, check_terms
-
-HUNDRED = Decimal(100)
+from .models import AppliedCoupon, Coupon, check_terms
 
 
 def apply_coupon(customer, coupon: Coupon, actor: Actor, *, amount_cents=None, amount_currency=None, percentage_rate=None,
@@ -65,111 +63,6 @@ def terminate(applied_coupon_id, actor: Actor, *, now=None) -> AppliedCoupon:
         applied.save(update_fields=["status", "terminated_at", "updated_at"])
         audit_log.record("applied_coupon.terminated", actor, obj=applied, before=before, after=snapshot(applied))
         return applied
-
-
-# --- at finalization ---------------------------------------------------------------------------
-
-
-def customers_with_coupons(customer_ids) -> set:
-    """Which of these customers have an active applied coupon (lets a batch skip the others)."""
-    return set(AppliedCoupon.objects.filter(customer_id__in=customer_ids).active().values_list("customer_id", flat=True))
-
-
-def consume_coupons(invoice, fees) -> int:
-    """Apply the customer's active coupons to a finalizing subscription invoice; return the total taken off.
-
-    Called by `invoices.totals.apply_coupons` inside the finalizing transaction. The
-    applied-coupon rows are locked in consumption order, so of two drafts competing
-    for one coupon the second waits and then sees what the first consumed.
-    """
-    applied_coupons = list(
-        AppliedCoupon.objects.select_for_update(of=("self",)).select_related("coupon")
-        .filter(customer_id=invoice.customer_id).active().in_consumption_order()
-    )
-    fees_amount = sum(fee.amount_cents for fee in fees)
-    total = 0
-    for applied in applied_coupons:
-        base = fees_amount - invoice.progressive_billing_credit_amount_cents - total
-        if base <= 0:
-            break
-        if applied.is_fixed and applied.amount_currency != invoice.currency:
-            continue  # a fixed amount only applies to invoices in its currency
-        amount = coupon_amount(applied, base)
-        if amount <= 0:
-            continue
-        spread(amount, fees)
-        Credit.objects.create(invoice=invoice, applied_coupon=applied, amount_cents=amount, amount_currency=invoice.currency, before_taxes=True)
-        _advance(applied, amount)
-        total += amount
-    return total
-
-
-def coupon_amount(applied: AppliedCoupon, base: int) -> int:
-    """Fixed: min(amount left, base). Percentage: rate x base, rounded half away from zero, capped at base."""
-    if applied.is_fixed:
-        return min(applied.remaining_amount_cents(), base)
-    return min(round_cents(Decimal(base) * applied.percentage_rate / HUNDRED), base)
-
-
-def spread(amount: int, fees) -> None:
-    """Add `amount` to the fees' coupon shares pro rata to what each has left, in whole cents.
-
-    Largest remainder: every fee gets the floor of its exact share, and the cents
-    left over go one each to the largest fractional parts, ties to the earlier fee.
-    The shares always add up to `amount` exactly, so taxes are computed on it.
-    """
-    bases = [Decimal(fee.amount_cents) - fee.precise_coupons_amount_cents for fee in fees]
-    total_base = sum(bases, Decimal(0))
-    if total_base <= 0:
-        return
-    exact = [Decimal(amount) * base / total_base for base in bases]
-    shares = [int(share) for share in exact]  # floor: shares are non-negative
-    left = amount - sum(shares)
-    by_remainder = sorted(range(len(fees)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in by_remainder[:left]:
-        shares[i] += 1
-    for fee, share in zip(fees, shares):
-        fee.precise_coupons_amount_cents += Decimal(share)
-
-
-def _advance(applied: AppliedCoupon, amount: int) -> None:
-    """Count one use: `once` ends (fixed: when used up), `recurring` counts down, `forever` goes on."""
-    if applied.frequency == Coupon.Frequency.RECURRING:
-        applied.frequency_duration_remaining = max((applied.frequency_duration_remaining or 0) - 1, 0)
-        if applied.frequency_duration_remaining == 0:
-            applied.status = AppliedCoupon.Status.TERMINATED
-    elif applied.frequency == Coupon.Frequency.ONCE:
-        if not applied.is_fixed or applied.remaining_amount_cents() <= 0:
-            applied.status = AppliedCoupon.Status.TERMINATED
-    if applied.status == AppliedCoupon.Status.TERMINATED:
-        applied.terminated_at = timezone.now()
-    applied.save(update_fields=["status", "terminated_at", "frequency_duration_remaining", "updated_at"])
-
-
-# --- on void -----------------------------------------------------------------------------------
-
-
-def recredit_coupons(invoice) -> list[dict]:
-    """Give back what a voided invoice consumed from coupons; return what was given back (for the audit).
-
-    A fixed `once` coupon's remaining amount excludes credits of voided invoices, so
-    re-activating it is enough; a recurring one gets its period back.
-    """
-    credits = list(Credit.objects.filter(invoice=invoice, applied_coupon__isnull=False).values_list("applied_coupon_id", "amount_cents"))
-    if not credits:
-        return []
-    ids = sorted({applied_id for applied_id, _ in credits})
-    locked = {a.pk: a for a in AppliedCoupon.objects.select_for_update(of=("self",)).select_related("coupon").filter(pk__in=ids).order_by("pk")}
-    given_back = []
-    for applied_id, amount in credits:
-        applied = locked[applied_id]
-        if applied.frequency == Coupon.Frequency.RECURRING:
-            applied.frequency_duration_remaining = (applied.frequency_duration_remaining or 0) + 1
-        applied.status = AppliedCoupon.Status.ACTIVE
-        applied.terminated_at = None
-        applied.save(update_fields=["status", "terminated_at", "frequency_duration_remaining", "updated_at"])
-        given_back.append({"applied_coupon_id": str(applied.pk), "coupon_code": applied.coupon.code, "amount_cents": amount})
-    return given_back
 
 
 # --- what a draft will get -----------------------------------------------------------------------

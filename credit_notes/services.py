@@ -1,4 +1,6 @@
-"""Credit notes: creating them within what is creditable, consuming their balance, giving it back.
+"""Credit notes: creating them within what is creditable, voiding their balance.
+
+Their balances are consumed by later invoices and given back on void through `credit_notes.ledger`.
 
 `create_credit_note` is the one door (admin form, API, void with a credit note).
 Items are pre-tax fee amounts; the note's total is items − their share of the
@@ -199,63 +201,6 @@ def void_credit_note(credit_note_id, actor: Actor, *, now=None) -> CreditNote:
         note.save(update_fields=["credit_status", "balance_amount_cents", "voided_at", "updated_at"])
         audit_log.record("credit_note.voided", actor, invoice=note.invoice, obj=note, before=before, after=snapshot(note))
         return note
-
-
-# --- consumed by later invoices, given back on void ---------------------------------------------
-
-
-def _with_balance():
-    return CreditNote.objects.filter(
-        status=CreditNote.Status.FINALIZED, credit_status=CreditNote.CreditStatus.AVAILABLE, balance_amount_cents__gt=0,
-    )
-
-
-def customers_with_credit_note_balance(customer_ids) -> set:
-    """Which of these customers have a credit-note balance left (lets a batch skip the others)."""
-    return set(_with_balance().filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
-
-
-def consume_credit_notes(invoice: Invoice) -> int:
-    """Apply the customer's credit-note balances to a finalizing subscription invoice, after taxes, oldest first."""
-    from coupons.models import Credit
-
-    remaining = invoice.sub_total_including_taxes_amount_cents
-    total = 0
-    notes = (
-        _with_balance().select_for_update().filter(customer_id=invoice.customer_id, currency=invoice.currency)
-        .order_by("created_at", "pk")
-    )
-    for note in notes:
-        if remaining - total <= 0:
-            break
-        amount = min(note.balance_amount_cents, remaining - total)
-        Credit.objects.create(invoice=invoice, credit_note=note, amount_cents=amount, amount_currency=invoice.currency, before_taxes=False)
-        note.balance_amount_cents -= amount
-        if note.balance_amount_cents == 0:
-            note.credit_status = CreditNote.CreditStatus.CONSUMED
-        note.save(update_fields=["balance_amount_cents", "credit_status", "updated_at"])
-        total += amount
-    return total
-
-
-def recredit_credit_notes(invoice: Invoice) -> list[dict]:
-    """Give back to their credit notes the balances a voided invoice consumed (voided notes excepted)."""
-    from coupons.models import Credit
-
-    credits = list(Credit.objects.filter(invoice=invoice, credit_note__isnull=False).values_list("credit_note_id", "amount_cents"))
-    if not credits:
-        return []
-    notes = {n.pk: n for n in CreditNote.objects.select_for_update().filter(pk__in={i for i, _ in credits}).order_by("pk")}
-    given_back = []
-    for note_id, amount in credits:
-        note = notes[note_id]
-        if note.credit_status == CreditNote.CreditStatus.VOIDED:
-            continue
-        note.balance_amount_cents = min(note.balance_amount_cents + amount, note.credit_amount_cents)
-        note.credit_status = CreditNote.CreditStatus.AVAILABLE
-        note.save(update_fields=["balance_amount_cents", "credit_status", "updated_at"])
-        given_back.append({"credit_note": note.number, "amount_cents": amount})
-    return given_back
 
 
 def _amount(value, field) -> int:

@@ -20,7 +20,8 @@ from billing_console.money import major_to_cents, round_cents
 from customers.bootstrap import ensure_default_billing_entity
 from customers.models import Customer, Tax
 
-from .fee_edits import attach_taxes, recompute_draft
+from .drafts import recompute_draft
+from .fee_edits import attach_taxes
 from .finalization import finalize_invoices
 from .grace_period import deadline
 from .models import Fee, Invoice

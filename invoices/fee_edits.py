@@ -14,9 +14,8 @@ from audit import log as audit_log
 from audit.actors import Actor
 from billing_console.money import round_cents, to_decimal
 
+from .drafts import recompute_draft
 from .models import Fee, FeeTax, Invoice, InvoiceLocked
-from .totals import compute_totals, load_fees, save_computed
-from .finalization import AMOUNT_FIELDS
 
 FEE_FIELDS = ["invoice_display_name", "units", "unit_amount_cents", "amount_cents", "adjustment"]
 
@@ -95,14 +94,6 @@ def attach_taxes_many(items) -> dict:
     applied = {fee: [FeeTax(fee=fee, tax=tax, tax_code=tax.code, tax_name=tax.name, tax_rate=tax.rate) for tax in taxes] for fee, taxes in items}
     FeeTax.objects.bulk_create([row for rows in applied.values() for row in rows])
     return applied
-
-
-def recompute_draft(invoice: Invoice) -> None:
-    """Recompute a locked draft's totals (no coupons or credits on drafts) and save them."""
-    fees = load_fees(invoice)
-    totals = compute_totals(invoice, fees, finalizing=False)
-    save_computed([(invoice, fees, totals)])
-    invoice.save(update_fields=AMOUNT_FIELDS + ["updated_at"])
 
 
 def price_units(fee: Fee, units: Decimal) -> int:

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
+from billing_console.dbutils import as_prefetched
+from coupons import ledger as coupons_ledger
+from credit_notes import ledger as credit_notes_ledger
+from wallets import ledger as wallets_ledger
 from webhooks import outbox
 
 from . import side_effects
@@ -24,7 +27,7 @@ from .bulk import bulk_update
 from .models import Fee, FeeTax, Invoice
 from .numbering import assign_numbers
 from .refresh import refresh_locked_many
-from .totals import compute_totals, lock_credit_holders, remember_loaded, save_computed
+from .totals import ConsumptionPlan, compute_totals, lock_credit_holders, remember_loaded, save_computed
 
 FINALIZED = "finalized"
 CLOSED = "closed"
@@ -103,7 +106,7 @@ def finalize_invoices(
         reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
         for pk in changed:
             fees_by_invoice[pk] = reloaded.get(pk, [])
-    credit_holders = lock_credit_holders(drafts)  # coupons, credit notes, wallets: whichever finalizes first consumes
+    held_credits = lock_credit_holders(drafts)  # coupons, credit notes, wallets: whichever finalizes first consumes
     finalized, closed, computed = [], [], []
     for invoice in drafts:
         fees = fees_by_invoice.get(invoice.pk, [])
@@ -114,7 +117,9 @@ def finalize_invoices(
         else:
             invoice.status = Invoice.Status.FINALIZED
             finalized.append((invoice, before))
-        computed.append((invoice, fees, compute_totals(invoice, fees, finalizing=True, credit_holders=credit_holders)))
+        totals = compute_totals(invoice, fees, held_credits.available_to(invoice))
+        apply_plan(invoice, totals.plan)  # before the next invoice: another draft of this customer sees what is left
+        computed.append((invoice, fees, totals))
         _set_dates_and_payment(invoice, now)
 
     # Everything that does not need the number is written first: the counters taken below stay
@@ -171,12 +176,13 @@ def _load_fees(invoices: list[Invoice]) -> dict:
 UNREAD_FEE_FIELDS = ["created_at", "updated_at", "from_datetime", "to_datetime", "add_on"]
 
 
-def as_prefetched(model, items) -> QuerySet:
-    """What prefetch_related would store for `items`, without building a filtered queryset per object."""
-    queryset = QuerySet(model=model)
-    queryset._result_cache = items
-    queryset._prefetch_done = True
-    return queryset
+def apply_plan(invoice: Invoice, plan: ConsumptionPlan) -> None:
+    """Record what `compute_totals` planned for a finalizing invoice, through each app's ledger."""
+    if not plan:
+        return
+    coupons_ledger.apply(plan.coupons, invoice)
+    credit_notes_ledger.apply(plan.credit_notes, invoice)
+    wallets_ledger.apply(plan.wallets, invoice)
 
 
 def _set_dates_and_payment(invoice: Invoice, now: datetime) -> None:
@@ -188,12 +194,7 @@ def _set_dates_and_payment(invoice: Invoice, now: datetime) -> None:
     invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED if invoice.total_amount_cents == 0 else Invoice.PaymentStatus.PENDING
 
 
-AMOUNT_FIELDS = [
-    "fees_amount_cents", "progressive_billing_credit_amount_cents", "coupons_amount_cents",
-    "sub_total_excluding_taxes_amount_cents", "taxes_amount_cents", "sub_total_including_taxes_amount_cents",
-    "credit_notes_amount_cents", "prepaid_credit_amount_cents", "total_amount_cents",
-]
-FINALIZE_FIELDS = AMOUNT_FIELDS + [
+FINALIZE_FIELDS = Invoice.AMOUNT_FIELDS + [
     "status", "number", "sequential_id", "billing_entity_sequential_id", "issuing_date", "payment_due_date",
     "net_payment_term", "payment_status", "finalized_at", "updated_at",
 ]
@@ -220,5 +221,5 @@ def _snapshot(invoice: Invoice) -> dict:
         "issuing_date": invoice.issuing_date.isoformat() if invoice.issuing_date else None,
         "payment_due_date": invoice.payment_due_date.isoformat() if invoice.payment_due_date else None,
         "currency": invoice.currency,
-        **{field: getattr(invoice, field) for field in AMOUNT_FIELDS},
+        **{field: getattr(invoice, field) for field in Invoice.AMOUNT_FIELDS},
     }

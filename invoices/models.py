@@ -78,6 +78,12 @@ class Invoice(models.Model):
         "taxes_amount_cents", "sub_total_including_taxes_amount_cents", "credit_notes_amount_cents",
         "prepaid_credit_amount_cents", "total_amount_cents", "finalized_at",
     ]
+    # What `invoices.totals.compute_totals` sets, in Lago's order.
+    AMOUNT_FIELDS = [
+        "fees_amount_cents", "progressive_billing_credit_amount_cents", "coupons_amount_cents",
+        "sub_total_excluding_taxes_amount_cents", "taxes_amount_cents", "sub_total_including_taxes_amount_cents",
+        "credit_notes_amount_cents", "prepaid_credit_amount_cents", "total_amount_cents",
+    ]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name="Lago id")
     billing_entity = models.ForeignKey("customers.BillingEntity", on_delete=models.PROTECT, related_name="invoices")

@@ -24,11 +24,12 @@ from django.utils.dateparse import parse_datetime
 from addons.models import AddOn
 from audit import log as audit_log
 from audit.actors import Actor
+from billing_console.dbutils import as_prefetched
 from billing_console.money import round_cents, to_decimal, validate_currency
 from customers.models import BillingEntity, Customer, Tax
 
 from .fee_edits import attach_taxes_many
-from .finalization import FINALIZED, as_prefetched, finalize_invoices
+from .finalization import FINALIZED, finalize_invoices
 from .models import Fee, FeeTax, Invoice, InvoiceTax
 
 

@@ -21,12 +21,11 @@ from audit import log as audit_log
 from billing_console.money import round_cents
 
 from .bulk import bulk_update
+from .drafts import recompute_draft
 from .models import Fee, Invoice
 
 
 def refresh_draft(invoice_id, actor, *, now=None) -> Invoice:
-    from .fee_edits import recompute_draft
-
     with transaction.atomic():
         invoice = (
             Invoice.objects.select_for_update(of=("self",))

@@ -13,7 +13,7 @@ from django.db import transaction
 from audit import log as audit_log
 from audit.actors import Actor
 
-from .fee_edits import recompute_draft
+from .drafts import recompute_draft
 from .models import Fee, FeeTax, Invoice, InvoiceLocked
 
 COPIED_FEE_FIELDS = [

@@ -1,16 +1,30 @@
 """The invoice totals, in Lago's order: fees -> coupons -> taxes -> credit notes -> prepaid credits.
 
-`compute_totals` is the only place that sets an invoice's amount fields. Drafts
-are computed with `finalizing=False`: coupons, credit notes and wallet credits
-are consumed only when an invoice is finalized (seed 002), so a draft shows
-fees and taxes only and its total is usually higher than the final one.
+`compute_totals` is the only place that sets an invoice's amount fields, and it is
+arithmetic only: from the invoice, its fees and the credits available to it (loaded
+by the caller under the finalization's locks, `lock_credit_holders`), it sets the
+amounts on those objects in memory and returns the tax lines and a `ConsumptionPlan`
+(which coupon, credit note or wallet gives how much, to which fee). It runs no query
+and writes nothing; finalization applies the plan through the ledgers
+(`coupons.ledger`, `credit_notes.ledger`, `wallets.ledger`). Drafts are computed
+with no credits: coupons, credit notes and wallet credits are consumed only when an
+invoice is finalized (seed 002), so a draft shows fees and taxes only.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from billing_console.dbutils import as_prefetched
 from billing_console.money import round_cents
+from coupons import ledger as coupons_ledger
+from coupons.ledger import CouponUse
+from credit_notes import ledger as credit_notes_ledger
+from credit_notes.ledger import CreditNoteUse
+from customers.models import Customer
+from wallets import ledger as wallets_ledger
+from wallets.ledger import WalletUse
 
-from .models import Fee, Invoice
+from .bulk import bulk_update
+from .models import Fee, Invoice, InvoiceTax
 
 HUNDRED = Decimal(100)
 
@@ -29,47 +43,72 @@ class TaxLine:
         return round_cents(self.precise_amount)
 
 
+@dataclass(frozen=True)
+class AvailableCredits:
+    """What one invoice may consume, as loaded under the locks: rows of the ledgers, oldest first."""
+
+    coupons: tuple = ()  # AppliedCoupon (coupons.ledger.lock_available), active, in consumption order
+    credit_notes: tuple = ()  # CreditNote with a balance
+    wallets: tuple = ()  # active Wallet with a balance
+
+
+NO_CREDITS = AvailableCredits()
+
+
+@dataclass(frozen=True)
+class ConsumptionPlan:
+    """What finalizing one invoice takes from each ledger; applied by `invoices.finalization`."""
+
+    coupons: tuple[CouponUse, ...] = ()
+    credit_notes: tuple[CreditNoteUse, ...] = ()
+    wallets: tuple[WalletUse, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.coupons or self.credit_notes or self.wallets)
+
+
+NOTHING_CONSUMED = ConsumptionPlan()
+
+
 @dataclass
 class Totals:
     tax_lines: list[TaxLine] = field(default_factory=list)
+    plan: ConsumptionPlan = NOTHING_CONSUMED
 
 
-def compute_totals(invoice: Invoice, fees: list[Fee], *, finalizing: bool, credit_holders: set | None = None) -> Totals:
-    """Set every amount field of `invoice` (and each fee's tax fields) from `fees`; return the tax lines.
+def compute_totals(invoice: Invoice, fees: list[Fee], credits: AvailableCredits = NO_CREDITS) -> Totals:
+    """Set every amount field of `invoice` (and each fee's coupon share and tax fields) from `fees`
+    and `credits`; return the tax lines and what the credits give.
 
-    Fees must carry their `applied_taxes` (prefetched). Nothing is saved here:
-    the caller persists invoice, fees and tax lines in its own transaction.
-    `credit_holders` (from `lock_credit_holders`, for a batch) names the customers that hold
-    any coupon, credit-note balance or wallet credit; the others need no look-up at all.
+    Fees must carry their `applied_taxes` (prefetched). Nothing is queried or saved here:
+    the caller persists invoice, fees and tax lines, and applies the plan, in its own transaction.
     """
     invoice.fees_amount_cents = sum(fee.amount_cents for fee in fees)
     invoice.progressive_billing_credit_amount_cents = 0
+    for fee in fees:
+        fee.precise_coupons_amount_cents = Decimal(0)
 
     # Coupons, credit notes and prepaid credits never apply to one-off (or credit) invoices (seed 004).
-    discounted = invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION and (
-        credit_holders is None or invoice.customer_id in credit_holders
-    )
-    invoice.coupons_amount_cents = apply_coupons(invoice, fees, finalizing=finalizing) if discounted else _no_coupons(fees)
+    discounted = invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION
+    coupons = _plan_coupons(invoice, fees, credits.coupons) if discounted and invoice.fees_amount_cents > 0 else ()
+    invoice.coupons_amount_cents = sum(use.amount_cents for use in coupons)
     invoice.sub_total_excluding_taxes_amount_cents = (
         invoice.fees_amount_cents - invoice.progressive_billing_credit_amount_cents - invoice.coupons_amount_cents
     )
 
-    totals = Totals(tax_lines=_compute_taxes(fees))
-    invoice.taxes_amount_cents = round_cents(sum((line.precise_amount for line in totals.tax_lines), Decimal(0)))
+    tax_lines = _compute_taxes(fees)
+    invoice.taxes_amount_cents = round_cents(sum((line.precise_amount for line in tax_lines), Decimal(0)))
     invoice.sub_total_including_taxes_amount_cents = invoice.sub_total_excluding_taxes_amount_cents + invoice.taxes_amount_cents
 
-    invoice.credit_notes_amount_cents = apply_credit_notes(invoice, finalizing=finalizing) if discounted else 0
+    notes = _plan_credit_notes(invoice, credits.credit_notes) if discounted and invoice.sub_total_including_taxes_amount_cents > 0 else ()
+    invoice.credit_notes_amount_cents = sum(use.amount_cents for use in notes)
     invoice.total_amount_cents = invoice.sub_total_including_taxes_amount_cents - invoice.credit_notes_amount_cents
 
-    invoice.prepaid_credit_amount_cents = apply_prepaid_credits(invoice, fees, finalizing=finalizing) if discounted else 0
+    wallets = _plan_prepaid_credits(invoice, credits.wallets) if discounted and invoice.total_amount_cents > 0 else ()
+    invoice.prepaid_credit_amount_cents = sum(use.amount_cents for use in wallets)
     invoice.total_amount_cents -= invoice.prepaid_credit_amount_cents
-    return totals
-
-
-def _no_coupons(fees: list[Fee]) -> int:
-    for fee in fees:
-        fee.precise_coupons_amount_cents = Decimal(0)
-    return 0
+    plan = ConsumptionPlan(coupons, notes, wallets) if coupons or notes or wallets else NOTHING_CONSUMED
+    return Totals(tax_lines=tax_lines, plan=plan)
 
 
 def _compute_taxes(fees: list[Fee]) -> list[TaxLine]:
@@ -94,63 +133,119 @@ def _compute_taxes(fees: list[Fee]) -> list[TaxLine]:
     return sorted(lines.values(), key=lambda line: line.tax_code)
 
 
-# --- credits applied at finalization -------------------------------------------------------
-# Each returns the amount it takes off. Only a finalizing subscription invoice consumes
-# anything (seed 002: never drafts; never one-off or top-up invoices); what is consumed is
-# recorded by the owning app's service (Credit rows, wallet transactions) inside the
-# finalizing transaction, under row locks, after `lock_credit_holders` took the customers'.
+# --- credits, planned here, applied by the ledgers at finalization ---------------------------
+# Only a finalizing subscription invoice is given any credits (seed 002: never drafts; never
+# one-off or top-up invoices). Each plan step returns the uses; their sum is what it takes off.
 
 
-def consumes_credits(invoice: Invoice, finalizing: bool) -> bool:
-    return finalizing and invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION
+def _plan_coupons(invoice: Invoice, fees: list[Fee], coupons) -> tuple[CouponUse, ...]:
+    """Oldest applied first, each on what the earlier ones left of the pre-tax base, spread over the fees."""
+    uses, total = [], 0
+    for applied in coupons:
+        base = invoice.fees_amount_cents - invoice.progressive_billing_credit_amount_cents - total
+        if base <= 0:
+            break
+        if applied.is_fixed and applied.amount_currency != invoice.currency:
+            continue  # a fixed amount only applies to invoices in its currency
+        amount = coupons_ledger.coupon_amount(applied, base)
+        if amount <= 0:
+            continue
+        shares = spread(amount, fees)
+        uses.append(CouponUse(applied, amount, tuple((fee.pk, share) for fee, share in zip(fees, shares))))
+        total += amount
+    return tuple(uses)
 
 
-def apply_coupons(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> int:
-    for fee in fees:
-        fee.precise_coupons_amount_cents = Decimal(0)
-    if not consumes_credits(invoice, finalizing) or invoice.fees_amount_cents <= 0:
-        return 0
-    from coupons.services import consume_coupons
+def spread(amount: int, fees) -> list[int]:
+    """Add `amount` to the fees' coupon shares pro rata to what each has left, in whole cents; return the shares.
 
-    return consume_coupons(invoice, fees)
-
-
-def apply_credit_notes(invoice: Invoice, *, finalizing: bool) -> int:
-    if not consumes_credits(invoice, finalizing) or invoice.sub_total_including_taxes_amount_cents <= 0:
-        return 0
-    from credit_notes.services import consume_credit_notes
-
-    return consume_credit_notes(invoice)
-
-
-def apply_prepaid_credits(invoice: Invoice, fees: list[Fee], *, finalizing: bool) -> int:
-    if not consumes_credits(invoice, finalizing) or invoice.total_amount_cents <= 0:
-        return 0
-    from wallets.services import consume_prepaid_credits
-
-    return consume_prepaid_credits(invoice)
+    Largest remainder: every fee gets the floor of its exact share, and the cents
+    left over go one each to the largest fractional parts, ties to the earlier fee.
+    The shares always add up to `amount` exactly, so taxes are computed on it.
+    """
+    bases = [Decimal(fee.amount_cents) - fee.precise_coupons_amount_cents for fee in fees]
+    total_base = sum(bases, Decimal(0))
+    if total_base <= 0:
+        return [0] * len(fees)
+    exact = [Decimal(amount) * base / total_base for base in bases]
+    shares = [int(share) for share in exact]  # floor: shares are non-negative
+    left = amount - sum(shares)
+    by_remainder = sorted(range(len(fees)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    for fee, share in zip(fees, shares):
+        fee.precise_coupons_amount_cents += Decimal(share)
+    return shares
 
 
-def lock_credit_holders(invoices: list[Invoice]) -> set:
-    """Lock the customers whose coupons, credit notes and wallets finalizing `invoices` may consume;
-    return those of them that hold any (for `compute_totals(credit_holders=...)`).
+def _plan_credit_notes(invoice: Invoice, notes) -> tuple[CreditNoteUse, ...]:
+    """Balances after taxes, oldest note first, in the invoice's currency."""
+    uses, total = [], 0
+    remaining = invoice.sub_total_including_taxes_amount_cents
+    for note in notes:
+        if note.currency != invoice.currency:
+            continue
+        if remaining - total <= 0:
+            break
+        amount = min(note.balance_amount_cents, remaining - total)
+        uses.append(CreditNoteUse(note, amount))
+        total += amount
+    return tuple(uses)
+
+
+def _plan_prepaid_credits(invoice: Invoice, wallets) -> tuple[WalletUse, ...]:
+    """What is left is paid from the customer's (one active) wallet in the invoice's currency."""
+    wallet = next((wallet for wallet in wallets if wallet.currency == invoice.currency), None)
+    if wallet is None:
+        return ()
+    return (WalletUse(wallet, min(wallet.balance_cents, invoice.total_amount_cents)),)
+
+
+@dataclass
+class HeldCredits:
+    """The coupon, credit-note and wallet rows of a batch's customers, loaded and locked by
+    `lock_credit_holders` ({customer_id: [row]}). The ledgers update these rows in place as
+    plans are applied, so of two drafts of one customer the second sees what the first left."""
+
+    coupons: dict = field(default_factory=dict)
+    credit_notes: dict = field(default_factory=dict)
+    wallets: dict = field(default_factory=dict)
+
+    def available_to(self, invoice: Invoice) -> AvailableCredits:
+        if invoice.invoice_type != Invoice.InvoiceType.SUBSCRIPTION:
+            return NO_CREDITS
+        customer_id = invoice.customer_id
+        coupons = tuple(a for a in self.coupons.get(customer_id, ()) if coupons_ledger.is_available(a))
+        notes = tuple(n for n in self.credit_notes.get(customer_id, ()) if credit_notes_ledger.is_available(n))
+        wallets = tuple(w for w in self.wallets.get(customer_id, ()) if wallets_ledger.is_available(w))
+        return AvailableCredits(coupons, notes, wallets) if coupons or notes or wallets else NO_CREDITS
+
+
+def lock_credit_customers(invoices: list[Invoice]) -> list:
+    """Lock the customers whose coupons, credit notes and wallets `invoices` may consume or give back.
 
     One pass, in primary-key order, before any invoice of the batch consumes
     anything: two batches finalizing drafts of the same customers in different
     orders would otherwise lock their credit rows crosswise and deadlock. NO KEY
-    UPDATE leaves inserts referencing the customer unblocked. The credit rows
-    themselves are locked again when consumed, so nothing is consumed twice.
+    UPDATE leaves inserts referencing the customer unblocked. Returns the customer ids.
     """
-    from coupons.services import customers_with_coupons
-    from credit_notes.services import customers_with_credit_note_balance
-    from customers.models import Customer
-    from wallets.services import customers_with_wallet_balance
-
     ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
+    if ids:
+        list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    return ids
+
+
+def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
+    """Lock the customers of `invoices` (`lock_credit_customers`), then load and lock their coupon,
+    credit-note and wallet rows: one query per ledger for the whole batch, whatever its size."""
+    ids = lock_credit_customers(invoices)
     if not ids:
-        return set()
-    list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    return customers_with_coupons(ids) | customers_with_credit_note_balance(ids) | customers_with_wallet_balance(ids)
+        return HeldCredits()
+    return HeldCredits(
+        coupons=coupons_ledger.lock_available(ids),
+        credit_notes=credit_notes_ledger.lock_available(ids),
+        wallets=wallets_ledger.lock_available(ids),
+    )
 
 
 TAX_FIELDS = ["taxes_amount_cents", "taxes_rate", "precise_coupons_amount_cents"]
@@ -176,9 +271,6 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
     The invoices' own amount fields are saved by the caller together with its other changes.
     `new_ids` names invoices created by this transaction: they have no stored tax lines to read.
     """
-    from .bulk import bulk_update
-    from .models import InvoiceTax
-
     fees = [fee for _, invoice_fees, _ in items for fee in invoice_fees]
     bulk_update([fee for fee in fees if getattr(fee, "_loaded_totals", None) != tuple(getattr(fee, name) for name in TAX_FIELDS)], TAX_FIELDS)
     bulk_update(
@@ -213,8 +305,6 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
     InvoiceTax.objects.bulk_create([row for rows in written.values() for row in rows], batch_size=1000)
     # Where the stored lines are now known (just written, or none at all), keep them on the invoice
     # as if prefetched: whoever answers with it next (the API) need not read them back.
-    from .finalization import as_prefetched
-
     for invoice, _, _ in items:
         rows = written.get(invoice.pk, None if stored.get(invoice.pk) else [])
         if rows is not None:

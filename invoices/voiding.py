@@ -17,18 +17,18 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
+from coupons import ledger as coupons_ledger
 from coupons.errors import field_error
+from credit_notes import ledger as credit_notes_ledger
+from credit_notes import services as credit_notes
+from wallets import ledger as wallets_ledger
 from webhooks import outbox
 
 from .models import Invoice, InvoiceLocked
-from .totals import lock_credit_holders
+from .totals import lock_credit_customers
 
 
 def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0, now=None) -> Invoice:
-    from coupons.services import recredit_coupons
-    from credit_notes import services as credit_notes
-    from wallets.services import fail_pending_top_up, recredit_prepaid_credits
-
     now = now or timezone.now()
     with transaction.atomic():
         invoice = (
@@ -39,7 +39,7 @@ def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit
             raise Invoice.DoesNotExist(f"Invoice {invoice_id} does not exist.")
         if invoice.status != Invoice.Status.FINALIZED:
             raise InvoiceLocked(f"Invoice {invoice.number} is {invoice.status}: only finalized invoices can be voided.", code="not_voidable")
-        lock_credit_holders([invoice])
+        lock_credit_customers([invoice])
         before = snapshot(invoice)
 
         note = None
@@ -52,10 +52,10 @@ def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit
         invoice.save(update_fields=["status", "voided_at", "payment_overdue", "updated_at"])
 
         given_back = {
-            "coupons": recredit_coupons(invoice),
-            "credit_notes": credit_notes.recredit_credit_notes(invoice),
-            "wallets": recredit_prepaid_credits(invoice, now=now),
-            "failed_top_ups": fail_pending_top_up(invoice),
+            "coupons": coupons_ledger.give_back(invoice),
+            "credit_notes": credit_notes_ledger.give_back(invoice),
+            "wallets": wallets_ledger.give_back(invoice, now=now),
+            "failed_top_ups": wallets_ledger.fail_pending_top_up(invoice),
         }
         audit_log.record(
             "invoice.voided", actor, invoice=invoice, obj=invoice, before=before,

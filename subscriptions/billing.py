@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from invoices.fee_edits import recompute_draft
+from invoices.drafts import recompute_draft
 from invoices.finalization import finalize_invoices
 from invoices.grace_period import deadline
 from invoices.models import Invoice

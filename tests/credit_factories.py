@@ -5,7 +5,7 @@ from audit.actors import Actor
 from coupons.models import Coupon
 from coupons.services import apply_coupon
 from invoices.finalization import finalize_invoice
-from wallets.services import create_wallet
+from wallets.top_ups import create_wallet
 
 from . import factories as f
 

@@ -50,7 +50,7 @@ def invoice(cust=None, fees=(), taxes=(), **kwargs) -> Invoice:
     for position, spec in enumerate(fees):
         fee(inv, spec, taxes=taxes, position=position)
     if fees:
-        from invoices.fee_edits import recompute_draft
+        from invoices.drafts import recompute_draft
 
         recompute_draft(inv)
     return inv

@@ -7,7 +7,7 @@ from coupons.services import pending_for
 from invoices.finalization import finalize_invoice
 from invoices.models import Invoice
 from wallets.models import Wallet, WalletTransaction
-from wallets.services import create_wallet, mark_top_up_paid, top_up
+from wallets.top_ups import create_wallet, mark_top_up_paid, top_up
 
 from . import credit_factories as c
 from . import factories as f

@@ -1,4 +1,4 @@
-"""Wallets in the admin: creation and top-ups through `wallets.services`, the ledger read-only."""
+"""Wallets in the admin: creation and top-ups through `wallets.top_ups`, the ledger read-only."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -9,7 +9,7 @@ from audit.actors import Actor
 from billing_console.money import format_amount, major_to_cents, to_decimal
 
 from .models import Wallet, WalletTransaction
-from .services import create_wallet, mark_top_up_paid, top_up
+from .top_ups import create_wallet, mark_top_up_paid, top_up
 
 
 class WalletTransactionInline(admin.TabularInline):

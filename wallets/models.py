@@ -1,6 +1,6 @@
 """Wallets (prepaid credits): one active wallet per customer and currency, and its ledger.
 
-The balance is a stored column changed only by `wallets.services`, always
+The balance is a stored column changed only by `wallets.ledger` and `wallets.top_ups`, always
 together with the WalletTransaction that explains it, under the wallet's row
 lock. Granted top-ups credit it at once; purchased ones when their credit
 invoice is paid; finalized subscription invoices consume it after taxes and
