@@ -23,25 +23,14 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
 
-def _postgres_reachable(url: str) -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(url.replace("postgres://", "postgresql://", 1), connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
-
-
-# Tests run on PostgreSQL. Only when no server is reachable (and REQUIRE_POSTGRES is not set)
-# do they fall back to SQLite, and the PostgreSQL-only tests are then skipped with the reason.
-_default_pg = "postgres://postgres@127.0.0.1:5432/billing_console"
-_url = os.environ.get("DATABASE_URL") or _default_pg
-if _url.startswith("postgres") and not _postgres_reachable(_url.rsplit("/", 1)[0] + "/postgres"):
-    if os.environ.get("REQUIRE_POSTGRES"):
-        raise RuntimeError(f"REQUIRE_POSTGRES is set but PostgreSQL at {_url} is not reachable.")
-    _url = "sqlite:///" + str(BASE_DIR / "test-db.sqlite3")  # noqa: F405
-DATABASES = {"default": env.db_url_config(_url)}  # noqa: F405
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+# The database is whatever DATABASE_URL says (bin/test runs the suite on PostgreSQL, then on SQLite);
+# an unreachable server is an error, never a silent switch to another database.
+DATABASES = {"default": env.db_url_config(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/billing_console")}  # noqa: F405
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two threads wait (timeout) instead
+    # of failing to upgrade a read lock. A file, not Django's in-memory test database: live_server threads
+    # (browser and Lago-client tests) must see the same database as the test.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    _name = str(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {"NAME": (_name[:-len(".sqlite3")] if _name.endswith(".sqlite3") else _name) + "-test.sqlite3"}

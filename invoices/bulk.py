@@ -14,6 +14,11 @@ except ImportError:  # SQLite-only installs use Django's bulk_update
 BATCH = 1000
 
 
+def uses_postgres_fast_path(connection) -> bool:
+    """True where the unnest() UPDATE replaces Django's portable bulk_update (tests patch it to False)."""
+    return connection.vendor == "postgresql" and psycopg is not None
+
+
 def bulk_update(objs, fields, *, batch_size: int = BATCH) -> None:
     objs = list(objs)
     if not objs:
@@ -21,7 +26,7 @@ def bulk_update(objs, fields, *, batch_size: int = BATCH) -> None:
     model = type(objs[0])
     using = router.db_for_write(model)
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if not uses_postgres_fast_path(connection):
         model.objects.using(using).bulk_update(objs, fields, batch_size=batch_size)
         return
     meta = model._meta

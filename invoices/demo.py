@@ -1,11 +1,15 @@
 """Demo data for the console (`python manage.py seed_demo`): one billing entity, 20 customers in
 several currencies and time zones, and 60 invoices that are drafts (some empty), finalized, paid,
-overdue or closed.
+overdue or closed; then the catalogue and ledgers around them: billable metrics, plans with
+charges, subscriptions with usage events and their billed drafts, add-ons (one taxed) and a one-off
+invoice, coupons (one applied), a wallet with credits.
 
 Invoices are created as drafts with fees and finalized through `finalize_invoices`, like real ones;
-nothing here writes `status`. The demo's seller is the install's default billing entity (created by
-`migrate`), given Nimbus Cloud's details, so there is still exactly one default. Running it again
-changes nothing: the demo customers mark a seeded database.
+nothing here writes `status`, and the rest goes through the apps' own services (audited). The demo's
+seller is the install's default billing entity (created by `migrate`), given Nimbus Cloud's details,
+so there is still exactly one default. Running it again changes nothing: the demo customers mark the
+invoices as seeded, the demo plan's code the catalogue (so a database seeded before the catalogue
+existed gets it on the next run).
 """
 import random
 from dataclasses import dataclass
@@ -42,6 +46,7 @@ TAXES = [
     ("sales-ny-8875", "New York sales tax", "8.875"),
     ("vat-gcc-5", "GCC VAT", "5"),
     ("vat-uk-20", "UK VAT", "20"),
+    ("svc-us-6", "US services tax", "6"),
 ]
 
 # external_id, name, currency, time zone, country, tax code, empty-invoice policy, grace-period override
@@ -103,10 +108,19 @@ def already_seeded() -> bool:
 
 
 def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
-    """Create the demo data unless it is there; True if it was created."""
-    if already_seeded():
-        return False
+    """Create the demo data unless it is there; True if anything was created."""
     now = now or timezone.now()
+    created = False
+    if not already_seeded():
+        _seed_invoices(now, stdout)
+        created = True
+    if not catalogue_seeded():
+        _seed_catalogue(now, stdout)
+        created = True
+    return created
+
+
+def _seed_invoices(now: datetime, stdout) -> None:
     anchor = datetime.combine(now.astimezone(dt_timezone.utc).date(), time.min, tzinfo=dt_timezone.utc)
     rng = random.Random(20261101)
     actor = Actor.system("command")
@@ -147,7 +161,6 @@ def seed_demo(*, now: datetime | None = None, stdout=None) -> bool:
     if stdout:
         stdout.write(f"Seeded billing entity {entity.name} ({entity.code}): {len(customers)} customers, "
                      f"{Invoice.objects.filter(billing_entity=entity).count()} invoices.")
-    return True
 
 
 def _draft(customer: Customer, period_from, period_to, rng: random.Random, *, empty: bool) -> Invoice:
@@ -193,3 +206,135 @@ def _record_payments(paid_ids, overdue_ids, *, today) -> None:
         if invoice.total_amount_cents:
             invoice.payment_overdue = True
             invoice.save(update_fields=["payment_overdue", "updated_at"])
+
+
+# --- the catalogue and the ledgers: metrics, plans, subscriptions and usage, add-ons, coupons, wallet ---
+
+PLAN_CODE = "demo-growth-usd"  # marks a seeded catalogue
+
+METRICS = [
+    # code, name, aggregation, field
+    ("api_calls", "API calls", "count", ""),
+    ("storage_gb", "Storage (GB)", "max", "gb"),
+    ("seats", "Active seats", "unique_count", "user_id"),
+]
+# code, name, currency, monthly fee (major units), {metric: (charge model, properties)}
+PLANS = [
+    ("demo-growth-usd", "Growth (USD)", "USD", "49.00", {
+        "api_calls": ("package", {"amount": "0.40", "package_size": 1000, "free_units": 0}),
+        "storage_gb": ("graduated", {"graduated_ranges": [
+            {"from_value": 0, "to_value": 10, "per_unit_amount": "0", "flat_amount": "0"},
+            {"from_value": 10, "to_value": None, "per_unit_amount": "0.25", "flat_amount": "0"}]}),
+        "seats": ("standard", {"amount": "12.00"}),
+    }),
+    ("demo-growth-eur", "Growth (EUR)", "EUR", "45.00", {
+        "api_calls": ("package", {"amount": "0.35", "package_size": 1000, "free_units": 0}),
+        "seats": ("volume", {"volume_ranges": [
+            {"from_value": 0, "to_value": 10, "per_unit_amount": "11.00", "flat_amount": "0"},
+            {"from_value": 10, "to_value": None, "per_unit_amount": "9.00", "flat_amount": "0"}]}),
+    }),
+]
+# customer external id -> plan code
+SUBSCRIPTIONS = {"acme-us": "demo-growth-usd", "globex": "demo-growth-usd", "soylent": "demo-growth-eur"}
+# code, name, currency, price (major units), tax code or None (then the customer's taxes apply)
+ADD_ONS = [
+    ("setup_fee", "Setup fee", "USD", "500.00", None),
+    ("customer_success", "Customer success (per hour)", "USD", "150.00", "svc-us-6"),
+    ("training_day", "Training day", "EUR", "900.00", None),
+]
+
+
+def catalogue_seeded() -> bool:
+    from plans.models import Plan as CatalogPlan
+
+    return CatalogPlan.objects.filter(code=PLAN_CODE).exists()
+
+
+def _seed_catalogue(now: datetime, stdout) -> None:
+    # The demo is a door of its own (like the API): it may call the services of every app.
+    from addons.models import AddOn
+    from api import catalog
+    from coupons.catalog import create_coupon
+    from coupons.services import apply_coupon
+    from subscriptions.billing import bill_period
+    from subscriptions.periods import periods
+    from usage.services import record_events
+    from wallets.top_ups import create_wallet
+
+    from .one_off import create_one_off_invoice
+
+    actor = Actor.system("command")
+    rng = random.Random(20261201)
+    customers = {c.external_id: c for c in Customer.objects.filter(external_id__in=[row[0] for row in CUSTOMERS])}
+    with transaction.atomic():
+        taxes = {code: Tax.objects.get_or_create(code=code, defaults={"name": name, "rate": Decimal(rate)})[0] for code, name, rate in TAXES}
+        metrics = {code: catalog.create_billable_metric({"code": code, "name": name, "aggregation": aggregation, "field_name": field}, actor)
+                   for code, name, aggregation, field in METRICS}
+        plans = {}
+        for code, name, currency, fee, charges in PLANS:
+            plans[code] = catalog.create_plan(
+                {"code": code, "name": name, "currency": currency, "interval": "monthly", "amount_cents": major_to_cents(fee, currency)},
+                [{"billable_metric": metrics[metric], "charge_model": model, "properties": properties}
+                 for metric, (model, properties) in charges.items()],
+                actor,
+            )
+
+        # Subscribed since the start of last month: last month is billed (a draft in its grace period,
+        # or finalized by the worker once it ends), this month's usage keeps arriving.
+        subscriptions = []
+        for external_id, plan_code in SUBSCRIPTIONS.items():
+            customer = customers[external_id]
+            local_now = now.astimezone(customer.tzinfo)
+            month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            started = (month_start - timedelta(days=1)).replace(day=1)
+            subscriptions.append(catalog.create_subscription(customer, plans[plan_code], {
+                "external_id": f"sub-{external_id}", "name": f"{customer.name}: {plans[plan_code].name}",
+                "started_at": started, "billing_time": "calendar",
+            }, actor))
+        for subscription in subscriptions:
+            record_events(_usage(subscription, now, rng))
+
+        coupons = [
+            create_coupon({"code": "welcome-10", "name": "Welcome 10%", "coupon_type": "percentage", "percentage_rate": Decimal(10),
+                           "frequency": "recurring", "frequency_duration": 3}, actor),
+            create_coupon({"code": "launch-50-usd", "name": "Launch credit USD 50", "coupon_type": "fixed_amount",
+                           "amount_cents": 5000, "amount_currency": "USD", "frequency": "once"}, actor),
+        ]
+        # Applied before the billing run, so globex's draft shows the coupon it will consume.
+        apply_coupon(customers["globex"], coupons[0], actor, now=now)
+        create_wallet(customers["soylent"], actor, name="Prepaid credits", granted_cents=major_to_cents("100.00", "EUR"), now=now)
+
+        for subscription in subscriptions:
+            for period in periods(subscription, until=now):
+                bill_period(subscription, period, now=now, actor=actor)
+
+        add_ons = {}
+        for code, name, currency, price, tax_code in ADD_ONS:
+            add_ons[code] = AddOn.objects.create(code=code, name=name, amount_currency=currency,
+                                                 amount_cents=major_to_cents(price, currency), description=name)
+            if tax_code:
+                add_ons[code].taxes.set([taxes[tax_code]])
+        create_one_off_invoice(customers["initech"], fees=[{"add_on": add_ons["setup_fee"]},
+                                                           {"add_on": add_ons["customer_success"], "units": "4"}],
+                               actor=actor, now=now)
+    if stdout:
+        stdout.write(f"Seeded the catalogue: {len(metrics)} billable metrics, {len(plans)} plans, {len(subscriptions)} subscriptions "
+                     f"with usage, {len(add_ons)} add-ons, {len(coupons)} coupons, 1 wallet.")
+
+
+def _usage(subscription, now: datetime, rng: random.Random) -> list[dict]:
+    """API calls, storage readings and seat logins, from the subscription's start to now."""
+    start, span = subscription.started_at, (now - subscription.started_at).total_seconds()
+    events = []
+    for n in range(60):
+        stamp = start + timedelta(seconds=span * n / 60 + rng.randrange(0, 3600))
+        stamp = min(stamp, now - timedelta(seconds=1))
+        base = {"external_subscription_id": subscription.external_id, "timestamp": stamp.timestamp()}
+        events.append({**base, "transaction_id": f"demo-{subscription.external_id}-calls-{n}", "code": "api_calls"})
+        if n % 4 == 0:
+            events.append({**base, "transaction_id": f"demo-{subscription.external_id}-gb-{n}", "code": "storage_gb",
+                           "properties": {"gb": str(rng.randrange(4, 40))}})
+        if n % 3 == 0:
+            events.append({**base, "transaction_id": f"demo-{subscription.external_id}-seat-{n}", "code": "seats",
+                           "properties": {"user_id": f"user-{rng.randrange(1, 15)}"}})
+    return events

@@ -42,6 +42,11 @@ def take_next(key: str, count: int = 1, *, initial=None) -> list[int]:
     return list(range(first, first + count))
 
 
+def uses_postgres_fast_path() -> bool:
+    """True where one UPDATE … FROM unnest() locks and advances the counters (tests patch it to False)."""
+    return transaction.get_connection().vendor == "postgresql"
+
+
 def take_next_many(counts: dict[str, int], *, initial=None) -> dict[str, list[int]]:
     """take_next for many counters at once (a finalization batch): a few queries instead of a few per key.
 
@@ -53,7 +58,7 @@ def take_next_many(counts: dict[str, int], *, initial=None) -> dict[str, list[in
     keys = sorted(key for key, count in counts.items() if count > 0)
     if not keys:
         return {}
-    if transaction.get_connection().vendor == "postgresql":
+    if uses_postgres_fast_path():
         taken = _increment(keys, counts)  # one round trip while the counters exist (nearly always)
         missing = [key for key in keys if key not in taken]
         if missing:

@@ -7,9 +7,15 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.utils import timezone
 
+from addons.models import AddOn
 from audit.models import AuditLogEntry
+from coupons.models import AppliedCoupon, Coupon
 from customers.models import Customer
-from invoices.models import Invoice
+from invoices.models import Fee, Invoice
+from plans.models import BillableMetric, Charge, Plan
+from subscriptions.models import Subscription
+from usage.models import Event
+from wallets.models import Wallet, WalletTransaction
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +25,8 @@ def snapshot():
         sorted(Invoice.objects.values_list("pk", "status", "number", "payment_status", "payment_overdue", "total_amount_cents")),
         Customer.objects.count(),
         AuditLogEntry.objects.count(),
+        {model.__name__: model.objects.count() for model in (
+            AddOn, BillableMetric, Plan, Charge, Subscription, Event, Coupon, AppliedCoupon, Wallet, WalletTransaction, Fee)},
     )
 
 
@@ -27,7 +35,48 @@ def test_seed_demo_is_idempotent():
     first = snapshot()
     call_command("seed_demo")
     assert snapshot() == first
-    assert first[1] == 20 and len(first[0]) == 60
+    assert first[1] == 20
+    # 60 invoices of the worked mix, one billed draft per subscription, one one-off invoice.
+    assert len(first[0]) == 60 + first[3]["Subscription"] + 1
+
+
+def test_a_database_seeded_before_the_catalogue_gets_it_on_the_next_run(monkeypatch):
+    import invoices.demo
+
+    with monkeypatch.context() as patch:  # the seed as it was before the catalogue was added
+        patch.setattr(invoices.demo, "_seed_catalogue", lambda now, stdout: None)
+        call_command("seed_demo")
+    assert not Plan.objects.exists() and Invoice.objects.count() == 60
+    call_command("seed_demo")
+    assert Plan.objects.filter(code="demo-growth-usd").exists() and AddOn.objects.count() == 3
+    assert Customer.objects.count() == 20 and Invoice.objects.count() == 60 + Subscription.objects.count() + 1
+
+
+def test_seed_demo_fills_the_catalogue_and_the_ledgers_through_their_services():
+    call_command("seed_demo")
+    # Add-ons, one with a tax of its own, and a one-off invoice from them, finalized at once.
+    assert set(AddOn.objects.values_list("code", flat=True)) >= {"setup_fee", "customer_success"}
+    assert [t.code for t in AddOn.objects.get(code="customer_success").taxes.all()] == ["svc-us-6"]
+    one_off = Invoice.objects.get(invoice_type=Invoice.InvoiceType.ONE_OFF)
+    assert one_off.status == "finalized" and one_off.customer.external_id == "initech"
+    assert {tax.tax_code for fee in one_off.fees.all() for tax in fee.applied_taxes.all()} == {"svc-us-6", "sales-ny-8875"}
+    # Billable metrics and plans with charges; subscriptions with usage, each billed for last month.
+    assert BillableMetric.objects.count() == 3
+    assert all(plan.charges.count() >= 2 for plan in Plan.objects.all()) and Plan.objects.count() == 2
+    for subscription in Subscription.objects.all():
+        assert Event.objects.filter(external_subscription_id=subscription.external_id).count() > 50
+        billed = Invoice.objects.get(subscription=subscription)
+        assert billed.fees.filter(kind=Fee.Kind.CHARGE).exists() and billed.fees.filter(kind=Fee.Kind.SUBSCRIPTION).exists()
+    assert AuditLogEntry.objects.filter(action="subscription.created", source="command").count() == Subscription.objects.count()
+    # A coupon applied to a customer (through apply_coupon: audited), another one in the catalogue.
+    assert Coupon.objects.count() == 2
+    applied = AppliedCoupon.objects.get()
+    assert applied.customer.external_id == "globex" and applied.coupon.code == "welcome-10"
+    assert AuditLogEntry.objects.filter(action="applied_coupon.created").count() == 1
+    # A wallet with granted credits.
+    wallet = Wallet.objects.get()
+    assert wallet.customer.external_id == "soylent" and wallet.currency == "EUR"
+    assert WalletTransaction.objects.filter(wallet=wallet, amount_cents=10000).exists()
 
 
 def test_seed_demo_mixes_statuses_currencies_and_time_zones():

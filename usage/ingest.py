@@ -137,6 +137,11 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() and abs(number) < _MAX_PRECISE else None
 
 
+def uses_postgres_fast_path() -> bool:
+    """True where the unnest() INSERT replaces the portable VALUES list (tests patch it to False)."""
+    return connection.vendor == "postgresql"
+
+
 def _insert(rows, now) -> dict[str, int]:
     """One INSERT for all rows; returns {transaction_id: id} of the rows actually inserted.
 
@@ -146,7 +151,7 @@ def _insert(rows, now) -> dict[str, int]:
     """
     columns = list(zip(*[(transaction_id, subscription_id, code, stamp, json.dumps(properties), precise)
                          for transaction_id, subscription_id, code, stamp, properties, precise in rows]))
-    if connection.vendor == "postgresql":
+    if uses_postgres_fast_path():
         sql = _PG_INSERT
         params = [now] + [list(c) for c in columns]
     else:

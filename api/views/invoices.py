@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
@@ -119,8 +119,7 @@ def list_invoices(request):
         invoices = invoices.filter(total_amount_cents__lte=high)
     if codes := query_list(request, "billing_entity_codes"):
         invoices = invoices.filter(billing_entity__code__in=codes)
-    for key, value in query_metadata(request).items():
-        invoices = invoices.filter(metadata__contains=[{"key": key, "value": value}])
+    invoices = with_metadata(invoices, query_metadata(request))
     # Drafts have no issuing date yet: they come first, as with PostgreSQL's DESC in Lago.
     rows, meta = paginate(request, invoices.order_by(F("issuing_date").desc(nulls_first=True), "-created_at"))
     return ok({"invoices": [serialize_invoice(i, detailed=False) for i in rows], "meta": meta})
@@ -296,3 +295,24 @@ finalize_view = endpoint({"PUT": finalize})
 download_view = endpoint({"POST": download})
 void_view = endpoint({"POST": void})
 refresh_view = endpoint({"PUT": refresh})
+
+
+def uses_postgres_fast_path() -> bool:
+    """True where the database matches JSON containment (PostgreSQL's @>), so the metadata filter is SQL."""
+    return connection.features.supports_json_field_contains
+
+
+def with_metadata(invoices, pairs: dict):
+    """The invoices whose metadata has every `key: value` of `pairs` (Lago's `metadata[key]=value`)."""
+    if not pairs:
+        return invoices
+    if uses_postgres_fast_path():
+        for key, value in pairs.items():
+            invoices = invoices.filter(metadata__contains=[{"key": key, "value": value}])
+        return invoices
+    # Portable: SQLite has no JSON containment, so the entries are matched here, on the rows the
+    # other filters left (metadata is a short list of pairs; only the ids go back to the database).
+    wanted = set(pairs.items())
+    matching = [pk for pk, items in invoices.values_list("pk", "metadata")
+                if wanted <= {(item.get("key"), item.get("value")) for item in items or () if isinstance(item, dict)}]
+    return invoices.filter(pk__in=matching)
