@@ -31,7 +31,7 @@ class Body(BaseModel):
     documented_required: ClassVar[tuple[str, ...]] = ()
 
     def given(self) -> dict:
-        """The fields the client sent (null included), as plain values: what `pick` used to return."""
+        """The fields the client sent (null included), as plain values: what the views used to pick by hand."""
         return self.model_dump(exclude_unset=True)
 
 
