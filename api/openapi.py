@@ -1,8 +1,14 @@
-"""The OpenAPI 3.1 document of what /api/v1 implements (hand-written; tests validate real answers against it).
+"""The OpenAPI 3.1 document of what /api/v1 implements (tests validate real answers against it).
+
+Response schemas are written here; request schemas are generated from api/requests.py.
 
 3.1 so the schemas are plain JSON Schema (nullable = ["string", "null"]).
 """
 from copy import deepcopy
+
+from pydantic.json_schema import models_json_schema
+
+from .requests import BODIES, MODELS
 
 
 def _n(kind):
@@ -179,88 +185,19 @@ SCHEMAS = {
     ),
 }
 
-REQUESTS = {
-    "BillingEntityFields": _obj({}, {
-        "name": S, "email": NS, "legal_name": NS, "legal_number": NS, "tax_identification_number": NS,
-        "address_line1": NS, "address_line2": NS, "city": NS, "state": NS, "zipcode": NS, "country": NS,
-        "default_currency": S, "timezone": S, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
-        "document_number_prefix": NS, "finalize_zero_amount_invoice": B, "net_payment_term": {"type": "integer", "minimum": 0},
-        "tax_codes": {"type": "array", "items": S},
-        "billing_configuration": _obj({}, {"invoice_grace_period": {"type": "integer", "minimum": 0},
-                                           "invoice_footer": NS, "document_locale": S}),
-        "invoice_grace_period": {"type": "integer", "minimum": 0, "description": "flat form of seed 003's example"},
-    }),
-    "BillingEntityCreate": _wrap("billing_entity", {"allOf": [_ref("BillingEntityFields"), _obj({"code": S, "name": S})]}),
+def request_schemas() -> dict:
+    """The request bodies' schemas, generated from the models the views parse with (api/requests.py)."""
+    _, top = models_json_schema([(model, "validation") for model in MODELS], ref_template="#/components/schemas/{model}")
+    schemas = dict(top["$defs"])
+    for name, (key, model) in BODIES.items():
+        if key:
+            schemas[name] = _wrap(key, _ref(model.__name__))
     # The client sends the `billing_entity` root; seed 003's example uses the `organization` envelope.
-    "BillingEntityUpdate": {"anyOf": [_wrap("billing_entity", _ref("BillingEntityFields")),
-                                      _wrap("organization", _ref("BillingEntityFields"))]},
-    "CustomerInput": _wrap("customer", _obj({"external_id": S}, {
-        "name": NS, "legal_name": NS, "legal_number": NS, "tax_identification_number": NS, "email": NS, "phone": NS,
-        "url": NS, "address_line1": NS, "address_line2": NS, "city": NS, "state": NS, "zipcode": NS, "country": NS,
-        "currency": NS, "timezone": NS, "net_payment_term": NI, "billing_entity_code": NS,
-        "finalize_zero_amount_invoice": {"enum": ["inherit", "skip", "finalize"]},
-        "tax_codes": {"type": "array", "items": S}, "metadata": {"type": "array", "description": "accepted, not stored"},
-        "billing_configuration": _obj({}, {"invoice_grace_period": NI}),
-    })),
-    "AddOnInput": _wrap("add_on", _obj({}, {
-        "name": S, "invoice_display_name": NS, "code": S, "amount_cents": {"type": "integer", "minimum": 0},
-        "amount_currency": S, "description": NS, "tax_codes": {"type": "array", "items": S}})),
-    "InvoiceUpdate": _wrap("invoice", _obj({}, {
-        "payment_status": {"enum": ["pending", "succeeded", "failed"]},
-        "metadata": {"type": "array", "items": _obj({"key": S}, {"id": NS, "value": S})}})),
-    "OneOffInvoiceInput": _wrap("invoice", _obj({"external_customer_id": S, "fees": {"type": "array", "minItems": 1, "items": _obj(
-        {"add_on_code": S},
-        {"units": {"type": ["number", "string"]}, "unit_amount_cents": I, "description": NS, "invoice_display_name": NS,
-         "from_datetime": {"type": ["string", "null"], "format": "date-time"},
-         "to_datetime": {"type": ["string", "null"], "format": "date-time"}, "tax_codes": {"type": "array", "items": S}})}},
-        {"currency": NS, "billing_entity_code": NS})),
-    "VoidOptions": _obj({}, {"generate_credit_note": B, "credit_amount": I, "refund_amount": I}),
-    "WebhookEndpointInput": _wrap("webhook_endpoint", _obj({}, {
-        "webhook_url": {"type": "string", "format": "uri"}, "signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS,
-        "event_types": {"type": ["array", "null"], "items": S}})),
-    "EventFields": _obj({"transaction_id": S, "external_subscription_id": S, "code": S}, {
-        "timestamp": {"type": ["string", "number", "null"], "description": "Unix seconds (decimals allowed); null = now; ISO is invalid_format"},
-        "precise_total_amount_cents": {"type": ["string", "number", "null"]}, "properties": {"type": ["object", "null"]}}),
-    "EventInput": _wrap("event", _ref("EventFields")),
-    "BatchEventInput": _obj({"events": {"type": "array", "minItems": 1, "maxItems": 100, "items": _ref("EventFields")}}),
-    "BillableMetricInput": _wrap("billable_metric", _obj({"name": S, "code": S, "aggregation_type": {
-        "enum": ["count_agg", "sum_agg", "max_agg", "unique_count_agg"]}}, {
-        "description": NS, "field_name": NS, "recurring": {"const": False},
-        "filters": {"type": ["array", "null"], "items": _obj({"key": S, "values": {"type": "array", "minItems": 1, "items": S}})}})),
-    "ChargeInput": _obj({}, {
-        "id": {"type": ["string", "null"], "description": "an existing charge to update (PUT)"},
-        "billable_metric_id": S, "lago_billable_metric_id": S, "charge_model": {"enum": CHARGE_MODELS},
-        "properties": {"type": ["object", "null"]}, "invoice_display_name": NS,
-        "filters": {"type": ["array", "null"], "items": _obj({"values": {"type": "object"}},
-                                                             {"properties": {"type": ["object", "null"]}, "invoice_display_name": NS})}}),
-    "PlanFields": _obj({}, {
-        "name": S, "code": S, "interval": {"enum": INTERVALS}, "amount_cents": {"type": "integer", "minimum": 0},
-        "amount_currency": S, "pay_in_advance": B, "invoice_display_name": NS, "description": NS,
-        "charges": {"type": ["array", "null"], "items": _ref("ChargeInput"), "description": "PUT: the whole new list"}}),
-    "PlanInput": _wrap("plan", _ref("PlanFields")),
-    "SubscriptionInput": _wrap("subscription", _obj({"external_customer_id": S, "plan_code": S}, {
-        "external_id": NS, "name": NS, "billing_time": {"enum": ["calendar", "anniversary", None]},
-        "subscription_at": {"type": ["string", "null"], "format": "date-time"}})),
-    "CouponInput": _wrap("coupon", _obj({}, {
-        "name": S, "code": S, "description": NS, "coupon_type": {"enum": ["fixed_amount", "percentage"]},
-        "amount_cents": {"type": ["integer", "null"], "minimum": 1}, "amount_currency": NS,
-        "percentage_rate": {"type": ["number", "string", "null"], "description": "percent, e.g. 12.5; above 0, at most 100"},
-        "frequency": {"enum": ["once", "recurring", "forever"]}, "frequency_duration": NI,
-        "expiration": {"enum": ["no_expiration", "time_limit"]},
-        "expiration_at": {"type": ["string", "null"], "format": "date-time"}, "reusable": B,
-        "applies_to": {"type": ["object", "null"], "description": "accepted, not implemented (coupons apply to every plan)"}})),
-    "AppliedCouponInput": _wrap("applied_coupon", _obj({"external_customer_id": S, "coupon_code": S}, {
-        "amount_cents": {"type": ["integer", "null"], "minimum": 1}, "amount_currency": NS,
-        "percentage_rate": {"type": ["number", "string", "null"]}, "frequency": {"enum": ["once", "recurring", "forever", None]},
-        "frequency_duration": {"type": ["integer", "null"], "minimum": 1}})),
-    "CreditNoteInput": _wrap("credit_note", _obj({"invoice_id": S, "reason": {"enum": [
-        "duplicated_charge", "product_unsatisfactory", "order_change", "order_cancellation", "fraudulent_charge", "other"]},
-        "items": {"type": "array", "minItems": 1, "items": _obj({"fee_id": S, "amount_cents": {"type": "integer", "minimum": 0}})}}, {
-        "description": NS, "credit_amount_cents": {"type": ["integer", "null"], "minimum": 0},
-        "refund_amount_cents": {"type": ["integer", "null"], "minimum": 0},
-        "offset_amount_cents": {"type": ["integer", "null"], "minimum": 0},
-        "metadata": {"type": ["object", "null"], "additionalProperties": NS}})),
-}
+    schemas["BillingEntityUpdate"] = {"anyOf": [schemas["BillingEntityUpdate"], schemas["OrganizationUpdate"]]}
+    return schemas
+
+
+REQUESTS = request_schemas()
 SCHEMAS.update(REQUESTS)
 
 ERRORS = {
@@ -313,7 +250,7 @@ PATHS = {
     "/organizations": {"get": _op("The organization (this instance, with its default billing entity's settings)",
                                   _wrap("organization", _ref("Organization")), errors=("401", "404")),
                        "put": _op("Update the organization (the default billing entity)", _wrap("organization", _ref("Organization")),
-                                  body=_wrap("organization", _ref("BillingEntityFields")), errors=("400", "401", "404", "422"))},
+                                  body=_ref("OrganizationUpdate"), errors=("400", "401", "404", "422"))},
     "/customers": {
         "get": _op("List customers", _list("customers", _ref("Customer")),
                    params=_query("page", "per_page", "search_term", "currencies[]", "countries[]", "billing_entity_codes[]")),

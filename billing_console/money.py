@@ -43,6 +43,39 @@ def to_decimal(value) -> Decimal:
     return result
 
 
+class MinorUnitsError(ValueError):
+    """Why a value is not whole, non-negative minor units: `reason` is "not_a_number", "negative" or "fractional"."""
+
+    def __init__(self, value, reason: str):
+        super().__init__(f"{value!r} is not a whole, non-negative number of minor units ({reason}).")
+        self.reason = reason
+
+
+def parse_minor_units(value) -> int:
+    """Whole, non-negative minor units (an int, a Decimal, a numeric string, an integral float); not bools.
+
+    The one rule for every door (API types, one-off lines, fee edits, wallets); each maps
+    `MinorUnitsError.reason` onto its own error code.
+    """
+    if isinstance(value, bool):
+        raise MinorUnitsError(value, "not_a_number")
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            decimal = to_decimal(value)
+        except ValidationError:
+            raise MinorUnitsError(value, "not_a_number")
+        if decimal < 0:
+            raise MinorUnitsError(value, "negative")
+        if decimal != decimal.to_integral_value():
+            raise MinorUnitsError(value, "fractional")
+        number = int(decimal)
+    if number < 0:
+        raise MinorUnitsError(value, "negative")
+    return number
+
+
 def major_to_cents(value, currency: str) -> int:
     """'12.34' USD -> 1234; '1200' JPY -> 1200. Refuses more decimals than the currency has."""
     exponent = currency_exponent(currency)

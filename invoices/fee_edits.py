@@ -12,7 +12,7 @@ from django.db import transaction
 
 from audit import log as audit_log
 from audit.actors import Actor
-from billing_console.money import round_cents, to_decimal
+from billing_console.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal
 
 from .drafts import recompute_draft
 from .models import Fee, FeeTax, Invoice, InvoiceLocked
@@ -150,10 +150,14 @@ def _non_negative_decimal(value, field) -> Decimal:
 
 
 def _non_negative_int(value, field) -> int:
-    number = _non_negative_decimal(value, field)
-    if number != number.to_integral_value():
+    try:
+        return parse_minor_units(value)
+    except MinorUnitsError as exc:
+        if exc.reason == "not_a_number":
+            raise ValidationError({field: f"{value!r} is not a number."}, code="invalid_number")
+        if exc.reason == "negative":
+            raise ValidationError({field: "Must not be negative."}, code="value_is_out_of_range")
         raise ValidationError({field: "Must be a whole number of minor units."}, code="invalid_value")
-    return int(number)
 
 
 def snapshot(fee: Fee) -> dict:

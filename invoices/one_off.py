@@ -25,7 +25,7 @@ from addons.models import AddOn
 from audit import log as audit_log
 from audit.actors import Actor
 from billing_console.dbutils import as_prefetched
-from billing_console.money import round_cents, to_decimal, validate_currency
+from billing_console.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal, validate_currency
 from customers.models import BillingEntity, Customer, Tax
 
 from .fee_edits import attach_taxes_many
@@ -277,14 +277,14 @@ def _unit_amount(value, add_on: AddOn, line: int) -> int:
     if value in (None, ""):
         return add_on.amount_cents
     try:
-        amount = to_decimal(value)
-    except ValidationError:
-        raise invalid("unit_amount_cents", "Line %(line)s: the unit price must be a number.", "value_is_invalid", line)
-    if amount < 0:
-        raise invalid("unit_amount_cents", "Line %(line)s: the unit price must not be negative.", "value_is_out_of_range", line)
-    if amount != amount.to_integral_value():
-        raise invalid("unit_amount_cents", "Line %(line)s: the unit price is a whole number of minor units.", "value_is_invalid", line)
-    return int(amount)
+        return parse_minor_units(value)
+    except MinorUnitsError as exc:
+        message, code = {
+            "not_a_number": ("Line %(line)s: the unit price must be a number.", "value_is_invalid"),
+            "negative": ("Line %(line)s: the unit price must not be negative.", "value_is_out_of_range"),
+            "fractional": ("Line %(line)s: the unit price is a whole number of minor units.", "value_is_invalid"),
+        }[exc.reason]
+        raise invalid("unit_amount_cents", message, code, line)
 
 
 def _boundaries(start, end, now: datetime, line: int) -> tuple[datetime, datetime]:

@@ -15,14 +15,15 @@ from .models import Invoice, InvoiceLocked
 
 
 def update_payment_status(invoice: Invoice, status: str, actor) -> Invoice:
-    if status not in Invoice.PaymentStatus.values:
-        raise ValidationError({"payment_status": ValidationError("Unknown payment status.", code="value_is_invalid")})
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        # The state first: a draft or voided invoice is refused whatever the status asked for (as Lago).
         if invoice.status == Invoice.Status.DRAFT:
             raise InvoiceLocked("A draft has no payment status yet.", code="payment_status_update_on_draft_invoice")
         if invoice.status == Invoice.Status.VOIDED:
             raise InvoiceLocked("A voided invoice cannot change.", code="update_on_voided_invoice")
+        if status not in Invoice.PaymentStatus.values:
+            raise ValidationError({"payment_status": ValidationError("Unknown payment status.", code="value_is_invalid")})
         if invoice.payment_status == status:
             return invoice
         before = {"payment_status": invoice.payment_status, "payment_overdue": invoice.payment_overdue,

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from billing_console.money import format_amount
+from billing_console.money import MinorUnitsError, format_amount, parse_minor_units
 from coupons.errors import field_error
 from customers.models import Customer
 from invoices.finalization import FINALIZED, finalize_invoices
@@ -118,12 +118,11 @@ def _credit_invoice(wallet: Wallet, amount: int, actor: Actor, now) -> Invoice:
 
 def _amount(value, field) -> int:
     try:
-        number = Decimal(str(value if value not in (None, "") else 0))
-    except Exception:
-        raise field_error(field, f"{value!r} is not a number.", "invalid_number")
-    if number < 0 or number != number.to_integral_value():
+        return parse_minor_units(value if value not in (None, "") else 0)
+    except MinorUnitsError as exc:
+        if exc.reason == "not_a_number":
+            raise field_error(field, f"{value!r} is not a number.", "invalid_number")
         raise field_error(field, "Must be a whole, non-negative number of minor units.", "invalid_value")
-    return int(number)
 
 
 def snapshot(wallet: Wallet) -> dict:

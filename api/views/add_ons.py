@@ -2,24 +2,22 @@
 from addons.models import AddOn
 
 from .. import errors, services
-from ..http import endpoint, ok, paginate, pick, root
+from ..http import endpoint, ok, paginate, root
+from ..parsing import parse
+from ..requests import AddOnFields
 from ..serializers import serialize_add_on
 
-FIELDS = {"name": "str", "invoice_display_name": "str", "code": "str", "amount_cents": "int",
-          "amount_currency": "str", "description": "str", "tax_codes": "str_list"}
 TEXT = {"invoice_display_name", "description"}
 
 
 def _values(request):
     _, data = root(request, "add_on")
-    values = pick(data, FIELDS, nullable=TEXT)
+    values = parse(AddOnFields, data).given()
     for field in TEXT:
         if field in values and values[field] is None:
             values[field] = ""
     if "amount_currency" in values:
         values["amount_currency"] = values["amount_currency"].upper()
-    if values.get("amount_cents", 0) < 0:
-        raise errors.validation_error({"amount_cents": "value_is_invalid"})
     return values, values.pop("tax_codes", None)
 
 

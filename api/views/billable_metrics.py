@@ -2,17 +2,17 @@
 from plans.models import BillableMetric
 
 from .. import catalog, errors
-from ..http import endpoint, ok, paginate, pick, root
+from ..http import endpoint, ok, paginate, root
+from ..parsing import parse
+from ..requests import BillableMetricFields
 from ..serializers import AGGREGATION_TYPES, serialize_billable_metric
 
-FIELDS = {"name": "str", "code": "str", "description": "str", "aggregation_type": "str", "field_name": "str",
-          "recurring": "bool", "filters": "list"}
 AGGREGATIONS = {lago: ours for ours, lago in AGGREGATION_TYPES.items()}
 
 
 def create(request):
     _, data = root(request, "billable_metric")
-    values = pick(data, FIELDS, nullable={"description", "field_name", "filters", "recurring"})
+    values = parse(BillableMetricFields, data).given()
     missing = {f: "value_is_mandatory" for f in ("name", "code", "aggregation_type") if not (values.get(f) or "").strip()}
     if missing:
         raise errors.validation_error(missing)

@@ -3,28 +3,20 @@ from customers.models import BillingEntity
 from customers.serializers import serialize_billing_entity
 
 from .. import errors, services
-from ..http import endpoint, ok, pick, root
+from ..http import endpoint, ok, root
+from ..parsing import parse
+from ..requests import BillingEntityCreateFields, BillingEntityFields
 from ..serializers import serialize_organization
 
-FIELDS = {
-    "name": "str", "email": "str", "legal_name": "str", "legal_number": "str", "tax_identification_number": "str",
-    "address_line1": "str", "address_line2": "str", "city": "str", "state": "str", "zipcode": "str",
-    "country": "str", "default_currency": "str", "timezone": "str", "document_numbering": "str",
-    "document_number_prefix": "str", "finalize_zero_amount_invoice": "bool", "net_payment_term": "int",
-    "invoice_grace_period": "int", "invoice_footer": "str", "document_locale": "str",
-    "tax_codes": "str_list", "billing_configuration": "dict",
-}
-CONFIGURATION = {"invoice_grace_period": "int", "invoice_footer": "str", "document_locale": "str"}
 TEXT = {"email", "legal_name", "legal_number", "tax_identification_number", "address_line1", "address_line2",
         "city", "state", "zipcode", "country", "invoice_footer", "document_number_prefix"}
 
 
-def _values(data: dict) -> tuple[dict, list | None]:
+def _values(data: dict, model=BillingEntityFields) -> tuple[dict, list | None]:
     """Request → model values. Grace period, footer and locale are nested in billing_configuration
     (the client), or flat (seed 003's "organization" example); the nested value wins."""
-    values = pick(data, FIELDS, nullable=TEXT)
-    config = values.pop("billing_configuration", None) or {}
-    values.update(pick(config, CONFIGURATION, prefix="billing_configuration.", nullable={"invoice_footer"}))
+    values = parse(model, data).given()
+    values.update(values.pop("billing_configuration", None) or {})
     tax_codes = values.pop("tax_codes", None)
     for field in TEXT:
         if field in values and values[field] is None:
@@ -53,8 +45,7 @@ def list_entities(request):
 
 def create(request):
     _, data = root(request, "billing_entity")
-    values, tax_codes = _values(data)
-    values.update(pick(data, {"code": "str"}))
+    values, tax_codes = _values(data, BillingEntityCreateFields)
     entity = services.create_billing_entity(values, request.actor, tax_codes=tax_codes)
     return ok({"billing_entity": serialize_billing_entity(entity)})
 

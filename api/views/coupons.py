@@ -3,10 +3,9 @@
 Writes go through coupons.catalog and coupons.services.apply_coupon (audited with the
 API key); their ValidationError codes become Lago's 422 error_details.
 """
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
 from billing_console.money import validate_currency
 
@@ -17,54 +16,19 @@ from coupons.services import apply_coupon
 from customers.models import Customer
 
 from .. import errors
-from ..http import endpoint, ok, paginate, pick, root
-
-FIELDS = {"name": "str", "code": "str", "description": "str", "coupon_type": "str", "amount_cents": "int",
-          "amount_currency": "str", "expiration": "str", "reusable": "bool", "frequency": "str", "frequency_duration": "int"}
-NULLABLE = {"description", "amount_cents", "amount_currency", "frequency_duration"}
-
-
-def _rate(data: dict, field="percentage_rate"):
-    """A JSON number or numeric string as a Decimal (never through a float's binary digits); None if null."""
-    value = data[field]
-    if value is None:
-        return None
-    try:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise InvalidOperation
-        rate = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise errors.validation_error({field: "value_is_invalid"})
-    if not rate.is_finite():
-        raise errors.validation_error({field: "value_is_invalid"})
-    return rate
-
-
-def _datetime(data: dict, field):
-    value = data[field]
-    if value is None:
-        return None
-    try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise errors.validation_error({field: "invalid_format"})
-    return parsed
-
+from ..http import endpoint, ok, paginate, root
+from ..parsing import parse
+from ..requests import AppliedCouponFields, CouponFields
 
 def _coupon_values(request) -> dict:
     _, data = root(request, "coupon")
-    values = pick(data, FIELDS, nullable=NULLABLE)
+    values = parse(CouponFields, data).given()
+    values.pop("applies_to", None)  # accepted, not implemented
     for field in ("description", "amount_currency"):
         if field in values and values[field] is None:
             values[field] = ""
     if values.get("amount_currency"):
         values["amount_currency"] = values["amount_currency"].upper()
-    if "percentage_rate" in data:
-        values["percentage_rate"] = _rate(data)
-    if "expiration_at" in data:
-        values["expiration_at"] = _datetime(data, "expiration_at")
     return values
 
 
@@ -99,14 +63,10 @@ def destroy(request, code):
 
 # --- applied coupons ---------------------------------------------------------------------------
 
-APPLIED_FIELDS = {"external_customer_id": "str", "coupon_code": "str", "amount_cents": "int", "amount_currency": "str",
-                  "frequency": "str", "frequency_duration": "int"}
-
-
 def apply(request):
     _, data = root(request, "applied_coupon")
-    values = pick(data, APPLIED_FIELDS, nullable=set(APPLIED_FIELDS) - {"external_customer_id", "coupon_code"})
-    rate = _rate(data) if "percentage_rate" in data else None
+    values = parse(AppliedCouponFields, data).given()
+    rate = values.get("percentage_rate")
     for field in ("external_customer_id", "coupon_code"):
         if not values.get(field):
             raise errors.validation_error({field: "value_is_mandatory"})

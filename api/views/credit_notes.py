@@ -13,10 +13,10 @@ from credit_notes.services import create_credit_note, void_credit_note
 from invoices.models import Invoice
 
 from .. import errors
-from ..http import endpoint, ok, paginate, pick, root
+from ..http import endpoint, ok, paginate, root
+from ..parsing import parse
+from ..requests import CreditNoteFields
 
-FIELDS = {"invoice_id": "str", "reason": "str", "description": "str", "credit_amount_cents": "int",
-          "refund_amount_cents": "int", "offset_amount_cents": "int", "items": "list", "metadata": "dict"}
 AMOUNTS = ("credit_amount_cents", "refund_amount_cents", "offset_amount_cents")
 
 
@@ -41,12 +41,9 @@ def _answer(request, note: CreditNote):
     return ok({"credit_note": data})
 
 
-def _items(raw: list) -> list[dict]:
+def _items(parsed: list) -> list[dict]:
     items = []
-    for n, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise errors.validation_error({f"items.{n}": "value_is_invalid"})
-        values = pick(item, {"fee_id": "str", "amount_cents": "int"}, prefix=f"items.{n}.")
+    for n, values in enumerate(parsed):
         if not values.get("fee_id"):
             raise errors.validation_error({f"items.{n}.fee_id": "value_is_mandatory"})
         if "amount_cents" not in values:
@@ -55,15 +52,9 @@ def _items(raw: list) -> list[dict]:
     return items
 
 
-def _metadata(raw: dict) -> dict:
-    if not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in raw.items()):
-        raise errors.validation_error({"metadata": "value_is_invalid"})
-    return raw
-
-
 def create(request):
     _, data = root(request, "credit_note")
-    values = pick(data, FIELDS, nullable={"description", "metadata", *AMOUNTS})
+    values = parse(CreditNoteFields, data).given()  # amounts: whole, non-negative minor units
     invoice = None
     if values.get("invoice_id"):
         try:
@@ -74,11 +65,9 @@ def create(request):
         raise errors.not_found("invoice")
     if not values.get("reason"):
         raise errors.validation_error({"reason": "value_is_mandatory"})
-    if any((values.get(field) or 0) < 0 for field in AMOUNTS):
-        raise errors.validation_error({field: "value_is_invalid" for field in AMOUNTS if (values.get(field) or 0) < 0})
     note = create_credit_note(
         invoice.pk, request.actor, reason=values["reason"], items=_items(values.get("items") or []),
-        description=values.get("description") or "", metadata=_metadata(values.get("metadata") or {}),
+        description=values.get("description") or "", metadata=values.get("metadata") or {},
         **{field: values.get(field) or 0 for field in AMOUNTS},
     )
     return _answer(request, note)

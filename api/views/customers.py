@@ -5,17 +5,10 @@ from customers.models import Customer
 from customers.serializers import serialize_customer
 
 from .. import errors, services
-from ..http import endpoint, ok, paginate, pick, query_list, root
+from ..http import endpoint, ok, paginate, query_list, root
+from ..parsing import parse
+from ..requests import CustomerFields
 
-FIELDS = {
-    "external_id": "str", "name": "str", "legal_name": "str", "legal_number": "str",
-    "tax_identification_number": "str", "email": "str", "phone": "str", "url": "str",
-    "address_line1": "str", "address_line2": "str", "city": "str", "state": "str", "zipcode": "str",
-    "country": "str", "currency": "str", "timezone": "str", "net_payment_term": "int",
-    "billing_entity_code": "str", "tax_codes": "str_list",
-    "billing_configuration": "dict", "metadata": "list",
-}
-CONFIGURATION = {"invoice_grace_period": "int"}
 TEXT = {"name", "legal_name", "legal_number", "tax_identification_number", "email", "phone", "url", "address_line1",
         "address_line2", "city", "state", "zipcode", "country", "timezone"}
 
@@ -33,12 +26,12 @@ def upsert(request):
     policy = data.get("finalize_zero_amount_invoice")
     if "finalize_zero_amount_invoice" in data and policy not in Customer.FinalizeZeroAmount.values:
         raise errors.validation_error({"finalize_zero_amount_invoice": "invalid_value"})
-    values = pick(data, FIELDS, nullable=TEXT | {"net_payment_term", "currency", "billing_entity_code"})
+    values = parse(CustomerFields, data).given()
+    values.pop("finalize_zero_amount_invoice", None)  # checked above
     external_id = (values.pop("external_id", "") or "").strip()
     if not external_id:
         raise errors.validation_error({"external_id": "value_is_mandatory"})
-    config = values.pop("billing_configuration", None) or {}
-    values.update(pick(config, CONFIGURATION, prefix="billing_configuration.", nullable={"invoice_grace_period"}))
+    values.update(values.pop("billing_configuration", None) or {})
     values.pop("metadata", None)  # accepted, not stored: the console keeps no customer metadata
     tax_codes = values.pop("tax_codes", None)
     billing_entity_code = values.pop("billing_entity_code", None)

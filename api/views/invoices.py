@@ -5,13 +5,11 @@ Every state change goes through its service in invoices/; views only parse and m
 outcomes onto Lago's status codes.
 """
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse
-from django.utils.dateparse import parse_datetime
 
 from addons.models import AddOn
 from customers.models import Customer
@@ -21,7 +19,9 @@ from invoices.models import Fee, Invoice, InvoiceLocked
 from invoices.serializers import serialize_invoice
 
 from .. import errors
-from ..http import endpoint, json_body, ok, paginate, pick, query_bool, query_list, query_metadata, root
+from ..http import endpoint, json_body, ok, paginate, query_bool, query_list, query_metadata, root
+from ..parsing import parse
+from ..requests import InvoiceUpdateFields, OneOffInvoiceFields, VoidOptions
 
 INVOICE_TYPES = ["subscription", "add_on", "credit", "one_off", "advance_charges", "progressive_billing"]
 
@@ -134,34 +134,24 @@ def show(request, invoice_id):
 def update(request, invoice_id):
     invoice = _find(invoice_id)
     _, data = root(request, "invoice")
-    values = pick(data, {"payment_status": "str", "metadata": "list"})
+    values = parse(InvoiceUpdateFields, data).given()
     items = values.get("metadata")
     if items is not None:
         items = [_metadata_item(item, n) for n, item in enumerate(items)]
-    if invoice.status == Invoice.Status.VOIDED:
-        raise errors.not_allowed("update_on_voided_invoice")
-    if items is not None and invoice.status == Invoice.Status.DRAFT:
-        raise errors.not_allowed("metadata_on_draft_invoice")
-    if "payment_status" in values:
-        if invoice.status == Invoice.Status.DRAFT:
-            raise errors.not_allowed("payment_status_update_on_draft_invoice")
-        if values["payment_status"] not in Invoice.PaymentStatus.values:
-            raise errors.validation_error({"payment_status": "value_is_invalid"})
+    # The draft / voided refusals are the services'. Metadata goes first so that a draft asked for
+    # both answers metadata_on_draft_invoice; one transaction, so a refusal of either writes nothing.
     try:
         with transaction.atomic():
-            if "payment_status" in values:
-                invoice = payments.update_payment_status(invoice, values["payment_status"], request.actor)
             if items is not None:
                 invoice = metadata.update_metadata(invoice, items, request.actor)
+            if "payment_status" in values:
+                invoice = payments.update_payment_status(invoice, values["payment_status"], request.actor)
     except InvoiceLocked as exc:
         raise _locked(exc)
     return _answer(request, invoice)
 
 
-def _metadata_item(item, n):
-    if not isinstance(item, dict):
-        raise errors.validation_error({f"metadata.{n}": "value_is_invalid"})
-    values = pick(item, {"id": "str", "key": "str", "value": "str"}, prefix=f"metadata.{n}.", nullable={"id"})
+def _metadata_item(values, n):
     if not values.get("key"):
         raise errors.validation_error({f"metadata.{n}.key": "value_is_mandatory"})
     values.setdefault("value", "")
@@ -198,16 +188,11 @@ def download(request, invoice_id):
 
 # --- actions of the one-off, voiding and grace-period issues ----------------------------------
 
-FEE_FIELDS = {"add_on_code": "str", "unit_amount_cents": "int", "units": "any_number", "description": "str",
-              "invoice_display_name": "str", "from_datetime": "str", "to_datetime": "str", "tax_codes": "str_list"}
-
-
 def create_one_off(request):
     from invoices.one_off import create_one_off_invoice
 
     _, data = root(request, "invoice")
-    values = pick(data, {"external_customer_id": "str", "currency": "str", "fees": "list", "billing_entity_code": "str"},
-                  nullable={"currency", "billing_entity_code"})
+    values = parse(OneOffInvoiceFields, data).given()  # fees included
     # Only what the checks below need: the service locks and loads the customer itself.
     customer = (Customer.objects.filter(external_id=values.get("external_customer_id") or "", deleted_at__isnull=True)
                 .values_list("pk", "billing_entity__code").first())
@@ -224,39 +209,15 @@ def create_one_off(request):
     return _answer(request, invoice, reload=False)  # returned with all it is answered with in memory
 
 
-def _fee(item, n) -> dict:
-    prefix = f"fees.{n}."
-    if not isinstance(item, dict):
-        raise errors.validation_error({f"fees.{n}": "value_is_invalid"})
-    spec = {k: v for k, v in FEE_FIELDS.items() if v != "any_number"}
-    fee = pick(item, spec, prefix=prefix, nullable={"description", "invoice_display_name", "from_datetime", "to_datetime",
-                                                    "unit_amount_cents", "tax_codes"})
+def _fee(fee, n) -> dict:
+    """A parsed fee line for the service, which owns the rules on units, prices and periods."""
     fee = {k: v for k, v in fee.items() if v is not None}
     add_on = AddOn.objects.active().filter(code=fee.pop("add_on_code", "")).first()
     if add_on is None:
         raise errors.not_found("add_on")
     fee["add_on"] = add_on
-    if item.get("units") is not None:
-        units = item["units"]
-        try:
-            if isinstance(units, bool) or not isinstance(units, (int, float, str)):
-                raise InvalidOperation
-            fee["units"] = Decimal(repr(units) if isinstance(units, float) else str(units))
-        except InvalidOperation:
-            raise errors.validation_error({prefix + "units": "value_is_invalid"})
-        if fee["units"] <= 0 or not fee["units"].is_finite():
-            raise errors.validation_error({prefix + "units": "value_is_invalid"})
-    for field in ("from_datetime", "to_datetime"):
-        if field in fee:
-            try:
-                parsed = parse_datetime(fee[field])
-            except ValueError:
-                parsed = None
-            if parsed is None:
-                raise errors.validation_error({prefix + field: "invalid_format"})
-            fee[field] = parsed
     if ("from_datetime" in fee) != ("to_datetime" in fee):
-        raise errors.validation_error({prefix + "to_datetime": "value_is_mandatory"})
+        raise errors.validation_error({f"fees.{n}.to_datetime": "value_is_mandatory"})
     return fee
 
 
@@ -265,7 +226,7 @@ def void(request, invoice_id):
 
     invoice = _find(invoice_id)
     data = json_body(request)
-    options = pick(data, {"generate_credit_note": "bool", "credit_amount": "int", "refund_amount": "int"})
+    options = parse(VoidOptions, data).given()
     try:
         invoice = void_invoice(
             invoice.pk, request.actor, generate_credit_note=options.get("generate_credit_note", False),

@@ -4,14 +4,11 @@ import uuid
 from plans.models import BillableMetric, Charge, Plan
 
 from .. import catalog, errors
-from ..http import endpoint, ok, paginate, pick, root
+from ..http import endpoint, ok, paginate, root
+from ..parsing import parse
+from ..requests import PlanFields
 from ..serializers import serialize_plan
 
-FIELDS = {"name": "str", "code": "str", "interval": "str", "amount_cents": "int", "amount_currency": "str",
-          "pay_in_advance": "bool", "invoice_display_name": "str", "description": "str", "charges": "list"}
-CHARGE_FIELDS = {"id": "str", "billable_metric_id": "str", "lago_billable_metric_id": "str", "charge_model": "str",
-                 "properties": "dict", "invoice_display_name": "str", "filters": "list"}
-FILTER_FIELDS = {"values": "dict", "properties": "dict", "invoice_display_name": "str"}
 TEXT = {"invoice_display_name", "description"}
 REQUIRED = ("name", "code", "interval", "amount_cents", "amount_currency")
 
@@ -29,7 +26,7 @@ def _find(code) -> Plan:
 
 def _values(request, *, creating: bool):
     _, data = root(request, "plan")
-    values = pick(data, FIELDS, nullable=TEXT | {"charges"})
+    values = parse(PlanFields, data).given()  # charges and their filters included; amount_cents: minor units
     if creating:
         missing = {f: "value_is_mandatory" for f in REQUIRED if values.get(f) in (None, "")}
         if missing:
@@ -39,8 +36,6 @@ def _values(request, *, creating: bool):
             values[field] = ""
     if "interval" in values and values["interval"] not in Plan.Interval.values:
         raise errors.validation_error({"interval": "value_is_invalid"})
-    if values.get("amount_cents", 0) < 0:
-        raise errors.validation_error({"amount_cents": "value_is_invalid"})
     if "amount_currency" in values:
         values["currency"] = values.pop("amount_currency").upper()
     charges = values.pop("charges", None)
@@ -49,11 +44,8 @@ def _values(request, *, creating: bool):
     return values, None if charges is None else [_charge(item, index, creating) for index, item in enumerate(charges)]
 
 
-def _charge(item, index, creating) -> dict:
+def _charge(spec, index, creating) -> dict:
     prefix = f"charges.{index}."
-    if not isinstance(item, dict):
-        raise errors.validation_error({f"charges.{index}": "value_is_invalid"})
-    spec = pick(item, CHARGE_FIELDS, prefix=prefix, nullable={"id", "invoice_display_name", "filters", "properties"})
     metric_id = spec.pop("billable_metric_id", None) or spec.pop("lago_billable_metric_id", None)
     spec.pop("lago_billable_metric_id", None)
     if spec.get("id") is None:  # a new charge: what it is billed on and how are required
@@ -73,9 +65,6 @@ def _charge(item, index, creating) -> dict:
     if spec.get("filters") is not None:
         filters = []
         for n, f in enumerate(spec["filters"]):
-            if not isinstance(f, dict):
-                raise errors.validation_error({f"{prefix}filters.{n}": "value_is_invalid"})
-            f = pick(f, FILTER_FIELDS, prefix=f"{prefix}filters.{n}.", nullable={"properties", "invoice_display_name"})
             if not f.get("values"):
                 raise errors.validation_error({f"{prefix}filters.{n}.values": "value_is_mandatory"})
             filters.append(f)

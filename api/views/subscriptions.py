@@ -4,7 +4,6 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer
 from plans.models import Plan
@@ -12,11 +11,11 @@ from subscriptions.models import Subscription
 from subscriptions.termination import terminate_subscription
 
 from .. import catalog, errors
-from ..http import endpoint, ok, paginate, pick, query_list, root
+from ..http import endpoint, ok, paginate, query_list, root
+from ..parsing import parse
+from ..requests import SubscriptionFields
 from ..serializers import serialize_subscription
 
-FIELDS = {"external_customer_id": "str", "plan_code": "str", "external_id": "str", "name": "str",
-          "subscription_at": "str", "billing_time": "str"}
 
 
 def _subscriptions():
@@ -33,7 +32,7 @@ def _find(external_id, status=None) -> Subscription:
 
 def create(request):
     _, data = root(request, "subscription")
-    values = pick(data, FIELDS, nullable={"name", "subscription_at", "billing_time", "external_id"})
+    values = parse(SubscriptionFields, data).given()
     missing = {f: "value_is_mandatory" for f in ("external_customer_id", "plan_code") if not (values.get(f) or "").strip()}
     if missing:
         raise errors.validation_error(missing)
@@ -46,12 +45,7 @@ def create(request):
     billing_time = values.pop("billing_time", None) or Subscription.BillingTime.CALENDAR
     if billing_time not in Subscription.BillingTime.values:
         raise errors.validation_error({"billing_time": "value_is_invalid"})
-    started_at = timezone.now()
-    if values.get("subscription_at"):
-        started_at = parse_datetime(values["subscription_at"])
-        if started_at is None or timezone.is_naive(started_at):
-            raise errors.validation_error({"subscription_at": "invalid_date"})
-    values.pop("subscription_at", None)
+    started_at = values.pop("subscription_at", None) or timezone.now()
     external_id = (values.pop("external_id", None) or "").strip() or None
     existing = Subscription.objects.filter(external_id=external_id).select_related("plan", "customer").first() if external_id else None
     if existing is not None:

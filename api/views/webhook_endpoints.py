@@ -7,7 +7,9 @@ from webhooks import signing
 from webhooks.models import WebhookEndpoint
 
 from .. import errors, services
-from ..http import endpoint, ok, paginate, pick, root
+from ..http import endpoint, ok, paginate, root
+from ..parsing import parse
+from ..requests import WebhookEndpointFields
 from ..serializers import serialize_webhook_endpoint
 
 WEBHOOK_TYPES = [
@@ -19,8 +21,7 @@ WEBHOOK_TYPES = [
 
 def _values(request) -> dict:
     _, data = root(request, "webhook_endpoint")
-    values = pick(data, {"webhook_url": "str", "signature_algo": "str", "name": "str", "event_types": "str_list"},
-                  nullable={"name", "event_types"})
+    values = parse(WebhookEndpointFields, data).given()
     if values.get("name") is None and "name" in values:
         values["name"] = ""
     if "event_types" in values:
