@@ -215,6 +215,16 @@ def _check_organization_settings():
 _check_organization_settings()
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 
+# Invoice and credit note PDFs (billing_console/documents.py) live in the "default" storage: files
+# under MEDIA_ROOT that no URL serves (MEDIA_URL is unused). They leave the console only through
+# signed links under PUBLIC_URL that expire after DOCUMENT_URL_MAX_AGE_SECONDS (S3: see the README;
+# STORAGES["default"] is defined above, beside the static files).
+DOCUMENT_URL_MAX_AGE_SECONDS = env.int("DOCUMENT_URL_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+if not 60 <= DOCUMENT_URL_MAX_AGE_SECONDS <= 366 * 24 * 3600:
+    raise ImproperlyConfigured("DOCUMENT_URL_MAX_AGE_SECONDS must be between 60 (a minute) and 31622400 (a year).")
+if not PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PUBLIC_URL must be an absolute http(s) URL (document links are built from it), not {PUBLIC_URL!r}.")
+
 # Webhook delivery (webhooks/delivery.py). The RS256 key of the `jwt` scheme comes from
 # WEBHOOK_PRIVATE_KEY (a PEM) or else a PEM file generated on first use at WEBHOOK_PRIVATE_KEY_FILE.
 WEBHOOK_PRIVATE_KEY = env.str("WEBHOOK_PRIVATE_KEY", default="").replace("\\n", "\n")

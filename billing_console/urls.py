@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from api.views import documents
 from invoices import admin_api
 
 admin.site.site_header = "Billing console"
@@ -15,4 +16,7 @@ urlpatterns = [
     # [^/]* also matches an empty id (/api/admin/invoice//finalize), which the view answers with 400.
     re_path(r"^api/admin/invoice/(?P<invoice_id>[^/]*)/finalize/?$", admin_api.finalize_invoice_view, name="admin_api_finalize_invoice"),
     path("api/v1/", include("api.urls")),
+    # Signed, expiring PDF links (`file_url`): no session, no API key; the token is the authorization.
+    # The last segment (`<number>.pdf`) only names the file; with or without it, or a trailing slash, the token decides.
+    re_path(r"^documents/(?P<token>[^/]+)(?:/(?P<filename>[^/]*))?$", documents.download, name="document_download"),
 ]

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from billing_console.documents import open_pdf
+
 from .models import CreditNote, CreditNoteItem
 from .pdf import render_credit_note_pdf
 
@@ -68,7 +70,7 @@ class CreditNoteAdmin(admin.ModelAdmin):
                 messages.error(request, f"The PDF could not be rendered: {note.pdf_error}")
                 return redirect("admin:credit_notes_creditnote_change", note.pk)
             note.refresh_from_db(fields=["pdf_file", "pdf_generated_at"])
-        return FileResponse(note.pdf_file.open("rb"), as_attachment=True, filename=f"{note.number}.pdf", content_type="application/pdf")
+        return FileResponse(open_pdf(note.pdf_file.name), as_attachment=True, filename=f"{note.number}.pdf", content_type="application/pdf")
 
     def has_add_permission(self, request):
         return False

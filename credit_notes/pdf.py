@@ -1,18 +1,18 @@
 """Credit note PDFs: rendering (WeasyPrint, templates/credit_notes/pdf/credit_note.html) and the django-q2 task.
 
 As invoices (invoices/pdf.py, invoices/pdf_tasks.py): `create_credit_note` queues the
-render with transaction.on_commit, the task stores it through the default storage
-touching only the `pdf_*` fields, and a failure is written to `pdf_error` and re-raised
+render with transaction.on_commit, the task stores it through `billing_console.documents`
+(the default storage) touching only the `pdf_*` fields, and a failure is written to `pdf_error` and re-raised
 so the cluster retries it (`ack_failure=False`, up to Q_CLUSTER["max_attempts"]).
 Amounts are formatted here, once, with the currency's ISO 4217 decimals.
 """
 import logging
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing_console.documents import delete_pdf, save_pdf
 from billing_console.money import format_amount
 from billing_console.queue import enqueue_many, run_each
 
@@ -98,8 +98,7 @@ def render_credit_note_pdf(credit_note_id) -> str:
         note.pdf_error = f"{timezone.now():%Y-%m-%d %H:%M:%S} UTC: {type(exc).__name__}: {exc}"[:2000]
         note.save(update_fields=["pdf_error", "updated_at"])
         raise
-    field, storage = note.pdf_file.field, note.pdf_file.storage
-    name = storage.save(field.generate_filename(note, f"{note.number}.pdf"), ContentFile(content))
+    name = save_pdf(note.pdf_file, note.number, content)
     with transaction.atomic():
         row = CreditNote.objects.select_for_update().get(pk=note.pk)  # orders concurrent renders of one note
         previous = row.pdf_file.name
@@ -108,5 +107,5 @@ def render_credit_note_pdf(credit_note_id) -> str:
         row.pdf_error = ""
         row.save(update_fields=PDF_FIELDS)
     if previous and previous != name:
-        storage.delete(previous)
+        delete_pdf(previous)
     return name

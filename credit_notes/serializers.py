@@ -2,6 +2,7 @@
 from collections import defaultdict
 from decimal import Decimal
 
+from billing_console.documents import signed_url
 from billing_console.money import round_cents
 from billing_console.serialization import iso_date, iso_datetime
 from customers.serializers import serialize_customer
@@ -38,7 +39,7 @@ def serialize_credit_note(note: CreditNote) -> dict:
         "taxes_rate": float(note.taxes_rate),
         "sub_total_excluding_taxes_amount_cents": note.sub_total_excluding_taxes_amount_cents,
         "coupons_adjustment_amount_cents": note.coupons_adjustment_amount_cents,
-        "file_url": note.pdf_file.url if note.pdf_file else None,
+        "file_url": signed_url("credit_note", note.pk, note.pdf_file.name, note.number) if note.pdf_file else None,
         "created_at": iso_datetime(note.created_at),
         "updated_at": iso_datetime(note.updated_at),
         "voided_at": iso_datetime(note.voided_at),

@@ -9,10 +9,10 @@ so it cannot interfere with finalization.
 """
 import logging
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from billing_console.documents import delete_pdf, save_pdf
 from billing_console.queue import enqueue_many, run_each
 
 from .models import Invoice
@@ -64,15 +64,13 @@ def render_invoice_pdf(invoice_id) -> str:
         invoice.save(update_fields=["pdf_error", "updated_at"])
         raise
 
-    field = invoice.pdf_file.field
-    storage = invoice.pdf_file.storage
-    name = storage.save(field.generate_filename(invoice, f"{invoice.number}.pdf"), ContentFile(content))
+    name = save_pdf(invoice.pdf_file, invoice.number, content)
     with transaction.atomic():
         # Rendering ran unlocked: if the invoice was voided meanwhile, this PDF is out of date and the
         # render queued by voiding wins. The row lock orders concurrent renders of one invoice.
         row = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
         if row.status != invoice.status:
-            storage.delete(name)
+            delete_pdf(name)
             return "stale"
         previous = row.pdf_file.name
         row.pdf_file.name = name
@@ -80,5 +78,5 @@ def render_invoice_pdf(invoice_id) -> str:
         row.pdf_error = ""
         row.save(update_fields=PDF_FIELDS)
     if previous and previous != name:
-        storage.delete(previous)  # e.g. the finalized PDF a voided one replaces
+        delete_pdf(previous)  # e.g. the finalized PDF a voided one replaces
     return name

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from billing_console.documents import open_pdf
+
 from .models import Invoice
 from .pdf import render_invoice_pdf_bytes
 from .pdf_tasks import STORED_STATUSES, queue_invoice_pdfs, render_invoice_pdf
@@ -84,7 +86,7 @@ def download_pdf(model_admin, request, object_id):
             messages.error(request, f"The PDF could not be rendered: {invoice.pdf_error}")
             return redirect("admin:invoices_invoice_change", invoice.pk)
         invoice.refresh_from_db(fields=["pdf_file", "pdf_generated_at"])
-    return FileResponse(invoice.pdf_file.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf", content_type="application/pdf")
+    return FileResponse(open_pdf(invoice.pdf_file.name), as_attachment=True, filename=f"{invoice.number}.pdf", content_type="application/pdf")
 
 
 def preview_draft_pdf(model_admin, request, object_id):

@@ -1,5 +1,6 @@
 """/api/v1/credit_notes: create through credit_notes.services, find, list, void, download; and the real lago-python-client."""
 import pytest
+from django.conf import settings
 from lago_python_client.client import Client
 from lago_python_client.exceptions import LagoApiError
 from lago_python_client.models import CreditNote as CreditNoteInput
@@ -99,7 +100,7 @@ def test_download_answers_empty_until_rendered_then_the_file_url(api):
     assert row.pdf_file and row.pdf_generated_at and not row.pdf_error
     second = api.post(f"credit_notes/{note_id}/download")
     url = second.json()["credit_note"]["file_url"]
-    assert url.startswith("http://testserver/") and url.endswith(".pdf")
+    assert url.startswith(f"{settings.PUBLIC_URL}/documents/") and url.endswith(f"/{row.number}.pdf")  # signed: tests/test_document_links.py
 
 
 # --- the real client against live_server ---------------------------------------------------------

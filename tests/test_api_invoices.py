@@ -171,4 +171,6 @@ def test_download(api, customer, settings, tmp_path):
     inv.pdf_file.save("inv.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
     Invoice.objects.filter(pk=inv.pk).update(pdf_file=inv.pdf_file.name)
     body = api.post(f"invoices/{inv.pk}/download").json()["invoice"]
-    assert body["file_url"].startswith("http://testserver/media/invoices/") and body["file_url"].endswith(".pdf")
+    # A signed link under PUBLIC_URL, not a storage path (tests/test_document_links.py fetches it).
+    assert body["file_url"].startswith(f"{settings.PUBLIC_URL}/documents/") and body["file_url"].endswith(f"/{inv.number}.pdf")
+    assert "/media/" not in body["file_url"]

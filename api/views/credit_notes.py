@@ -36,8 +36,6 @@ def _find(credit_note_id) -> CreditNote:
 
 def _answer(request, note: CreditNote):
     data = serialize_credit_note(_queryset().get(pk=note.pk))
-    if data.get("file_url") and data["file_url"].startswith("/"):
-        data["file_url"] = request.build_absolute_uri(data["file_url"])
     return ok({"credit_note": data})
 
 

@@ -50,8 +50,6 @@ def _answer(request, invoice: Invoice, *, detailed=True, reload=True):
         fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on", "charge__billable_metric", "subscription__plan").prefetch_related("applied_taxes"))
         invoice = _queryset().prefetch_related(fees).get(pk=invoice.pk)
     data = serialize_invoice(invoice, detailed=detailed)
-    if data.get("file_url") and data["file_url"].startswith("/"):
-        data["file_url"] = request.build_absolute_uri(data["file_url"])
     return ok({"invoice": data})
 
 
