@@ -3,11 +3,19 @@
 `endpoint({"GET": handler, ...})` builds a CSRF-exempt view that authenticates the key,
 dispatches on the method and turns ApiError / ValidationError into Lago's error bodies,
 so no handler can answer an HTML page or a 500 for bad input.
+
+Malformed input is refused here, once, for every route (a 400 BadRequest, as Rails' params
+parser answers): a body that is not JSON, nested deeper than MAX_JSON_DEPTH, or holding a NUL
+or a lone surrogate in any string or key; a path parameter or a query string (keys and values)
+holding a NUL, a lone surrogate or percent-encoded bytes that are not UTF-8. PostgreSQL text
+cannot store NUL, UTF-8 cannot encode a surrogate, and deep nesting exhausts the recursion of
+the JSON encoder and of the code that walks the value.
 """
 import json
 import logging
 import math
 import re
+from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import JsonResponse
@@ -33,8 +41,7 @@ def endpoint(handlers: dict, *, public: bool = False):
                 return response
             if not public:
                 authenticate(request)
-            if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
-                raise errors.bad_request("NUL characters are not accepted in the query string")
+            check_request(request, kwargs)
             return handler(request, **kwargs)
         except ApiError as exc:
             return exc.response()
@@ -63,22 +70,108 @@ def ok(data, status=200) -> JsonResponse:
     return JsonResponse(data, status=status, safe=False)
 
 
-# --- request bodies -------------------------------------------------------------------------
+# --- malformed input -------------------------------------------------------------------------
 
-def json_body(request) -> dict:
-    """The parsed JSON object body; {} when empty. Malformed → 400, never a 500."""
+MAX_JSON_DEPTH = 64
+
+
+def check_request(request, kwargs: dict) -> None:
+    """Refuse (400) malformed path parameters, query strings and bodies, whatever the route."""
+    for name, value in kwargs.items():
+        if isinstance(value, str):
+            check_text(value, f"the path parameter {name}")
+    check_query_string(request)
+    parsed_body(request)
+
+
+def check_text(value: str, where: str) -> None:
+    if "\x00" in value:
+        raise errors.bad_request(f"NUL characters are not accepted in {where}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise errors.bad_request(f"lone surrogates (invalid Unicode) are not accepted in {where}")
+
+
+def check_query_string(request) -> None:
+    """The raw query string must percent-decode to UTF-8 without NUL (Django would silently turn
+    invalid bytes into U+FFFD), and its decoded keys and values are checked too."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return
+    try:
+        raw_bytes = raw.encode("latin-1")  # WSGI (PEP 3333) hands the bytes over as latin-1
+    except UnicodeEncodeError:
+        raw_bytes = raw.encode("utf-8", "surrogatepass")
+    try:
+        unquote_to_bytes(raw_bytes.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.bad_request("the query string is not valid UTF-8")
+    for key, values in request.GET.lists():
+        check_text(key, "the query string")
+        for value in values:
+            check_text(value, "the query string")
+
+
+def check_json_value(data) -> None:
+    """Depth, NUL and lone surrogates in every string and key; iterative, so no depth can blow the stack."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = ((None, item) for item in value)
+        elif isinstance(value, str):
+            check_text(value, "the JSON body")
+            continue
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise errors.bad_request(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+        for key, item in items:
+            if key is not None:
+                check_text(key, "the JSON body")
+            if isinstance(item, str):
+                check_text(item, "the JSON body")
+            elif isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+
+
+_NO_BODY = object()
+
+
+def parsed_body(request):
+    """The body parsed and checked once per request (any JSON value); None when empty. Malformed → 400."""
+    cached = getattr(request, "_api_json_body", _NO_BODY)
+    if cached is not _NO_BODY:
+        return cached
     try:
         raw = request.body
     except RequestDataTooBig:
         raise errors.bad_request("the request body is too large")
     if not raw:
+        data = None
+    else:
+        try:
+            data = json.loads(raw)
+        except RecursionError:
+            raise errors.bad_request(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.bad_request(f"malformed JSON body ({exc})")
+        check_json_value(data)
+    request._api_json_body = data
+    return data
+
+
+# --- request bodies -------------------------------------------------------------------------
+
+def json_body(request) -> dict:
+    """The parsed JSON object body; {} when empty. Malformed → 400, never a 500."""
+    data = parsed_body(request)
+    if data is None:
         return {}
-    if b"\\u0000" in raw:  # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database
-        raise errors.bad_request("NUL characters (\\u0000) are not accepted")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.bad_request(f"malformed JSON body ({exc})")
     if not isinstance(data, dict):
         raise errors.bad_request("the JSON body must be an object")
     return data

@@ -206,14 +206,20 @@ def save_webhook_endpoint(endpoint: WebhookEndpoint | None, values: dict, actor)
     created = endpoint is None
     if created and not values.get("webhook_url"):
         raise errors.validation_error({"webhook_url": "value_is_mandatory"})
-    with transaction.atomic():
-        endpoint = endpoint or WebhookEndpoint()
-        before, after = _apply(endpoint, values)
-        _full_clean(endpoint)
-        endpoint.save()
-        if created or after:
-            audit_log.record("webhook_endpoint.created" if created else "webhook_endpoint.updated", actor,
-                             obj=endpoint, before=before or None, after=after)
+    try:
+        with transaction.atomic():
+            endpoint = endpoint or WebhookEndpoint()
+            before, after = _apply(endpoint, values)
+            _full_clean(endpoint)  # a URL already used: 422 {"webhook_url": ["value_already_exist"]}
+            endpoint.save()
+            if created or after:
+                audit_log.record("webhook_endpoint.created" if created else "webhook_endpoint.updated", actor,
+                                 obj=endpoint, before=before or None, after=after)
+    except IntegrityError:
+        # The same URL saved concurrently, after our check: the unique constraint answers.
+        if WebhookEndpoint.objects.filter(webhook_url=endpoint.webhook_url).exclude(pk=endpoint.pk).exists():
+            raise errors.validation_error({"webhook_url": "value_already_exist"})
+        raise
     return endpoint
 
 

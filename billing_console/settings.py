@@ -4,6 +4,7 @@ With no DATABASE_URL the console runs on an embedded SQLite file so that a
 newcomer's first command works; production and CI use PostgreSQL.
 Bad values fail loudly at start-up rather than half-working later.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -263,3 +264,31 @@ LOGGING = {
     # WeasyPrint logs seven progress lines per PDF at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# --- Hardened edges (issue 14): admin sign-in throttling (django-axes), webhook URL policy --------
+# django-axes locks out sign-ins after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_TIME minutes,
+# per (username, IP) and, separately, per IP (many usernames tried from one address). The lockout
+# page is templates/admin/locked_out.html (HTTP 429). Unlock early: `manage.py axes_reset`
+# (or axes_reset_ip / axes_reset_username).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first, as axes requires
+    "django.contrib.auth.backends.ModelBackend",
+]
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_TIME", default=15)  # minutes
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+# Each entry is its own lockout: the (username, IP) pair, and the IP alone (many usernames from one address).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The lockout page (templates/admin/locked_out.html, HTTP 429) says how long to wait.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT must be at least 1 and AXES_COOLOFF_TIME (minutes) above 0.")
+
+# Webhook endpoints may not point at loopback, private, link-local, reserved, multicast or
+# unspecified addresses (webhooks/url_policy.py), at creation and again at delivery. True only
+# where the receivers are local on purpose (tests, bin/demo).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)

@@ -49,6 +49,8 @@ def finalize_invoice_view(request, invoice_id: str = ""):
     invoice_id = (invoice_id or "").strip()
     if not invoice_id:
         return _error(400, "Missing invoice id")
+    if "\x00" in invoice_id:
+        return _error(400, "Invalid invoice id: NUL characters are not accepted")
     try:
         pk = uuid.UUID(invoice_id)
     except ValueError:

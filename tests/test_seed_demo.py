@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from addons.models import AddOn
@@ -103,9 +104,11 @@ def test_seed_demo_mixes_statuses_currencies_and_time_zones():
 def test_ensure_demo_users_is_idempotent_and_the_sign_ins_work():
     call_command("ensure_demo_users")
     call_command("ensure_demo_users")
-    operator = authenticate(username="operator", password="operator-demo")
-    auditor = authenticate(username="auditor", password="auditor-demo")
-    admin = authenticate(username="admin", password="admin-demo")
+    # django-axes (first of AUTHENTICATION_BACKENDS) needs the sign-in's request.
+    request = RequestFactory().post("/admin/login/")
+    operator = authenticate(request, username="operator", password="operator-demo")
+    auditor = authenticate(request, username="auditor", password="auditor-demo")
+    admin = authenticate(request, username="admin", password="admin-demo")
     assert operator.is_staff and operator.has_perm("invoices.finalize_invoice")
     assert auditor.is_staff and auditor.has_perm("audit.export_auditlogentry") and not auditor.has_perm("invoices.finalize_invoice")
     assert admin.is_superuser

@@ -1,16 +1,32 @@
+from django import forms
 from django.contrib import admin, messages
-from django.db import models
 
 from .delivery import retry_now
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .url_policy import validate_webhook_url
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    """The same URL policy as the API (webhooks/url_policy.py); duplicates are refused by the model's unique URL."""
+
+    webhook_url = forms.URLField(label="Webhook URL", max_length=1000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = "__all__"
+
+    def clean_webhook_url(self):
+        url = self.cleaned_data["webhook_url"]
+        validate_webhook_url(url)
+        return url
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ["webhook_url", "name", "signature_algo", "event_types", "created_at"]
     fields = ["name", "webhook_url", "signature_algo", "event_types", "hmac_secret", "id", "created_at"]
     readonly_fields = ["hmac_secret", "id", "created_at"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class DeliveryInline(admin.TabularInline):

@@ -2,7 +2,8 @@
 
 `deliver(id)` makes one attempt: POST the body, signed, with X-Lago-Unique-Key = the
 delivery id (the same on every retry, so receivers can drop duplicates). Success is
-any 2xx; anything else (status, timeout, refused connection) schedules a retry after
+any 2xx (redirects are not followed); anything else (status, timeout, refused connection, a host
+that resolves to a private address: webhooks/url_policy.py) schedules a retry after
 WEBHOOK_RETRY_BASE_SECONDS * 2^(attempt-1), until WEBHOOK_MAX_ATTEMPTS, then `failed`.
 `retry_due_deliveries` (a django-q2 schedule, every minute) picks up what is due.
 No lock is held during the HTTP call: an attempt claims the row by pushing its
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import signing
+from . import signing, url_policy
 from .models import WebhookDelivery
 from .payloads import serialize_object
 
@@ -64,13 +65,18 @@ def deliver(delivery_id) -> str | None:
     except Exception as exc:  # the object is gone or cannot be serialized: record it, do not crash the worker
         return _record_attempt(delivery.pk, None, f"payload: {type(exc).__name__}: {exc}"[:1000])
     try:
-        response = requests.post(
-            delivery.endpoint.webhook_url, data=body, headers=headers_for(delivery, body),
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False,
-        )
+        # Connections are checked against the URL policy when they are made (webhooks/url_policy.py):
+        # the name may resolve elsewhere than when the endpoint was saved. Redirects are not followed.
+        with url_policy.guarded_session() as session:
+            response = session.post(
+                delivery.endpoint.webhook_url, data=body, headers=headers_for(delivery, body),
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False,
+            )
         code = response.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}: {response.text[:500]}"
+    except url_policy.BlockedAddress as exc:
+        error = f"not sent: {exc} (set WEBHOOK_ALLOW_PRIVATE_URLS=true to allow private addresses)"[:1000]
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
     return _record_attempt(delivery.pk, code, error)

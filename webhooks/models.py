@@ -38,7 +38,9 @@ class WebhookEndpoint(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name="Lago id")
     name = models.CharField(max_length=200, blank=True)
-    webhook_url = models.URLField(max_length=1000)
+    # Unique, as in Lago (a duplicate is 422 {"webhook_url": ["value_already_exist"]}).
+    webhook_url = models.URLField(max_length=1000, unique=True,
+                                  error_messages={"unique": "A webhook endpoint with this URL already exists."})
     signature_algo = models.CharField(max_length=8, choices=SignatureAlgo.choices, default=SignatureAlgo.JWT)
     # Empty list: every event type.
     event_types = models.JSONField(default=list, blank=True, help_text="Empty: all event types.")

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from webhooks import signing
 from webhooks.models import WebhookEndpoint
+from webhooks.url_policy import validate_webhook_url
 
 from .. import errors, services
 from ..http import endpoint, ok, paginate, root
@@ -31,8 +32,11 @@ def _values(request) -> dict:
         values["event_types"] = types
     if "signature_algo" in values and values["signature_algo"] not in WebhookEndpoint.SignatureAlgo.values:
         raise errors.validation_error({"signature_algo": "invalid_value"})
-    if "webhook_url" in values and not values["webhook_url"].startswith(("http://", "https://")):
-        raise errors.validation_error({"webhook_url": "url_is_invalid"})
+    if "webhook_url" in values:
+        try:  # http(s) only; no loopback, private, link-local… host unless WEBHOOK_ALLOW_PRIVATE_URLS
+            validate_webhook_url(values["webhook_url"])
+        except ValidationError:
+            raise errors.validation_error({"webhook_url": "url_is_invalid"})
     return values
 
 
