@@ -22,6 +22,7 @@ from audit.actors import Actor
 from billing_console.money import format_amount
 from coupons.errors import field_error
 from customers.models import Customer
+from invoices import payments
 from invoices.models import Fee, Invoice
 
 from .models import Wallet, WalletTransaction
@@ -92,9 +93,7 @@ def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction
         pending.settled_at = now
         pending.save(update_fields=["status", "settled_at"])
         Wallet.objects.filter(pk=wallet.pk).update(balance_cents=F("balance_cents") + pending.amount_cents, updated_at=now)
-        invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED
-        invoice.total_paid_amount_cents = invoice.total_amount_cents
-        invoice.save(update_fields=["payment_status", "total_paid_amount_cents", "updated_at"])
+        payments.record_payment(invoice)  # the invoice's payment status is written by invoices/payments.py
         wallet.refresh_from_db()
         audit_log.record("wallet.top_up_paid", actor, invoice=invoice, obj=wallet, before=before, after=snapshot(wallet))
         return pending
