@@ -5,7 +5,7 @@ deleted, finalized → voided), `Invoice.PAYMENT_STATUS_TRANSITIONS` and the ove
 (`Invoice.check_overdue_change`). `save()` refuses any other change, measured against the values
 loaded from the database, and any change of a `FROZEN_FIELDS` field once the invoice has left
 `draft`; on PostgreSQL a trigger refuses the same for every UPDATE (migration
-`invoices/migrations/0006_invoice_transition_trigger.py`, SQL from `invoices/transition_sql.py`).
+`invoices/migrations/0006_invoice_transition_trigger.py`, SQL from `invoices/db_guards.py`).
 
 Each transition is written by one module: finalize and close in `invoices/finalization.py`,
 void in `invoices/voiding.py`, delete in `invoices/deletion.py`, payment status in

@@ -77,7 +77,7 @@ def top_up(wallet_id, actor: Actor, *, granted_cents=0, paid_cents=0, now=None) 
 
 
 def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction:
-    """The credit invoice of a paid top-up was paid: mark it succeeded and credit the wallet."""
+    """The credit invoice of a paid top-up was paid: mark it succeeded (through invoices/payments.py) and credit the wallet."""
     now = now or timezone.now()
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()
