@@ -290,7 +290,10 @@ class Invoice(models.Model):
             )
 
     def _check_transitions(self, update_fields) -> None:
-        saved = set(self.TRACKED_FIELDS) if update_fields is None else set(update_fields) & set(self.TRACKED_FIELDS)
+        # Like save(): without update_fields, deferred fields are not written.
+        saved = set(self.TRACKED_FIELDS) - self.get_deferred_fields() if update_fields is None else set(update_fields) & set(self.TRACKED_FIELDS)
+        if not saved:
+            return
         status_before = self._stored("status")
         status_after = self.status if "status" in saved else status_before
         if "status" in saved:
