@@ -3,6 +3,10 @@
 Django's `bulk_update` builds one CASE WHEN per field with a branch per row: cost grows
 with the square of the batch, in Python and in PostgreSQL. On PostgreSQL this writes
 `UPDATE t SET ... FROM unnest(<one array per column>) v WHERE t.pk = v.pk` instead; elsewhere it falls back.
+
+`where` ({field: value}) adds conditions on the stored row to the WHERE clause, so a transition can
+require its from-state in the very statement that writes it (finalization: `{"status": "draft"}`);
+the number of rows written is returned for the caller to check.
 """
 from django.db import connections, router
 
@@ -19,26 +23,31 @@ def uses_postgres_fast_path(connection) -> bool:
     return connection.vendor == "postgresql" and psycopg is not None
 
 
-def bulk_update(objs, fields, *, batch_size: int = BATCH) -> None:
+def bulk_update(objs, fields, *, batch_size: int = BATCH, where: dict | None = None) -> int:
     objs = list(objs)
     if not objs:
-        return
+        return 0
     model = type(objs[0])
     using = router.db_for_write(model)
     connection = connections[using]
+    where = where or {}
     if not uses_postgres_fast_path(connection):
-        model.objects.using(using).bulk_update(objs, fields, batch_size=batch_size)
-        return
+        # Django's bulk_update filters the queryset it is called on: the conditions join its WHERE.
+        return model._default_manager.using(using).filter(**where).bulk_update(objs, fields, batch_size=batch_size)
     meta = model._meta
     columns = [meta.pk] + [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in columns)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
     names = ", ".join(quote(f.column) for f in columns)
+    conditions = [meta.get_field(name) for name in where]
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) "
         f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
+        + "".join(f" AND t.{quote(field.column)} = %s" for field in conditions)
     )
+    condition_values = [field.get_db_prep_value(where[field.name], connection) for field in conditions]
+    written = 0
     connection.ensure_connection()
     # A server-side-binding cursor: the arrays travel as parameters instead of being quoted into the
     # SQL text in Python (Django's psycopg cursors bind on the client). Same connection, same transaction.
@@ -46,7 +55,9 @@ def bulk_update(objs, fields, *, batch_size: int = BATCH) -> None:
         for start in range(0, len(objs), batch_size):
             chunk = objs[start:start + batch_size]
             # One array per column: a short, constant statement whatever the batch size.
-            cursor.execute(sql, [[_prep(field, obj, connection) for obj in chunk] for field in columns])
+            cursor.execute(sql, [[_prep(field, obj, connection) for obj in chunk] for field in columns] + condition_values)
+            written += cursor.rowcount
+    return written
 
 
 def _prep(field, obj, connection):

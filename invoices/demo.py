@@ -29,6 +29,8 @@ from .fee_edits import attach_taxes
 from .finalization import finalize_invoices
 from .grace_period import deadline
 from .models import Fee, Invoice
+from .overdue import flag as flag_overdue
+from .payments import record_payment
 
 PERIOD_DAYS = 30
 
@@ -199,13 +201,10 @@ def _draft(customer: Customer, period_from, period_to, rng: random.Random, *, em
 def _record_payments(paid_ids, overdue_ids, *, today) -> None:
     """Payment facts arrive after finalization (a payment provider's webhook in real life)."""
     for invoice in Invoice.objects.filter(pk__in=paid_ids, status=Invoice.Status.FINALIZED):
-        invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED
-        invoice.total_paid_amount_cents = invoice.total_amount_cents
-        invoice.save(update_fields=["payment_status", "total_paid_amount_cents", "updated_at"])
+        record_payment(invoice)
     for invoice in Invoice.objects.filter(pk__in=overdue_ids, status=Invoice.Status.FINALIZED, payment_due_date__lt=today):
         if invoice.total_amount_cents:
-            invoice.payment_overdue = True
-            invoice.save(update_fields=["payment_overdue", "updated_at"])
+            flag_overdue(invoice)
 
 
 # --- the catalogue and the ledgers: metrics, plans, subscriptions and usage, add-ons, coupons, wallet ---

@@ -1,5 +1,8 @@
 """Finalizing a draft invoice: the one transition every door calls.
 
+This module is the only writer of draft → finalized and draft → closed (and of the payment
+status finalization sets: succeeded for a zero total, else pending); see `Invoice.STATUS_TRANSITIONS`.
+
 The admin action, the invoice-page button, the runbook's JSON endpoint, the
 REST API and the grace-period worker all end up in `finalize_invoices`. It
 locks the invoice rows, re-checks that each is still a draft (so losing a race
@@ -24,7 +27,7 @@ from webhooks import outbox
 
 from . import side_effects
 from .bulk import bulk_update
-from .models import Fee, FeeTax, Invoice
+from .models import Fee, FeeTax, InvalidTransition, Invoice
 from .numbering import assign_numbers
 from .refresh import refresh_locked_many
 from .totals import ConsumptionPlan, compute_totals, lock_credit_holders, remember_loaded, save_computed
@@ -201,11 +204,23 @@ FINALIZE_FIELDS = Invoice.AMOUNT_FIELDS + [
 
 
 def _save(invoices) -> None:
+    """Write the draft → finalized | closed transition of the batch in one checked statement per 500 rows.
+
+    `save()`'s guard cannot see a bulk UPDATE, so the transition is checked here: in memory against
+    `Invoice.STATUS_TRANSITIONS`, and in the WHERE clause (`status = 'draft'`), whose row count must be
+    the batch's (the rows are locked and were drafts when read, so anything else is a bug: it rolls back).
+    """
     now = timezone.now()
     for invoice in invoices:
+        Invoice.check_transition(Invoice.Status.DRAFT, invoice.status, invoice=invoice)
         invoice.updated_at = now
-    # The rows are locked and were drafts when read, so the frozen-field guard has nothing to say.
-    bulk_update(invoices, FINALIZE_FIELDS, batch_size=500)
+    written = bulk_update(invoices, FINALIZE_FIELDS, batch_size=500, where={"status": Invoice.Status.DRAFT})
+    if written != len(invoices):
+        raise InvalidTransition(
+            f"Finalization expected {len(invoices)} drafts and wrote {written}: some invoices were no longer drafts."
+        )
+    for invoice in invoices:
+        invoice.remember_stored()
 
 
 def _created_webhook_type(invoice: Invoice) -> str:

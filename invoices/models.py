@@ -1,8 +1,15 @@
 """Invoices and their fees.
 
-Status changes happen only in `invoices.services` (finalize, and later void,
-refresh); nobody else writes `status=`. Once an invoice leaves `draft`, its
-money fields and its fees are frozen: `save()` refuses to change them.
+The invoice's lifecycle is data: `Invoice.STATUS_TRANSITIONS` (draft → finalized | closed |
+deleted, finalized → voided), `Invoice.PAYMENT_STATUS_TRANSITIONS` and the overdue-flag rule
+(`Invoice.check_overdue_change`). `save()` refuses any other change, measured against the values
+loaded from the database, and any change of a `FROZEN_FIELDS` field once the invoice has left
+`draft`; on PostgreSQL a trigger refuses the same for every UPDATE (migration
+`invoices/migrations/0006_invoice_transition_trigger.py`, SQL from `invoices/db_guards.py`).
+
+Each transition is written by one module: finalize and close in `invoices/finalization.py`,
+void in `invoices/voiding.py`, delete in `invoices/deletion.py`, payment status in
+`invoices/payments.py`, the overdue flag in `invoices/overdue.py`.
 """
 import uuid
 
@@ -19,7 +26,29 @@ class InvoiceLocked(ValidationError):
     """Raised when code tries to change what a non-draft invoice has frozen."""
 
 
+class InvalidTransition(InvoiceLocked):
+    """A status, payment status or overdue-flag change the transition table does not allow.
+
+    A subclass of InvoiceLocked, so every door that reports a locked invoice reports this too.
+    """
+
+    def __init__(self, message, code="invalid_transition"):
+        super().__init__(message, code=code)
+
+
+def _name(invoice) -> str:
+    return "Invoice" if invoice is None else f"Invoice {invoice}"
+
+
 class InvoiceQuerySet(models.QuerySet):
+    def transition(self, from_status: str, to_status: str, **fields) -> int:
+        """UPDATE these invoices from `from_status` to `to_status` (checked against the table), from-state in the WHERE.
+
+        Returns how many rows changed: 0 means none was `from_status` any more (someone else won).
+        """
+        Invoice.check_transition(from_status, to_status)
+        return self.filter(status=from_status).update(status=to_status, **fields)
+
     def drafts(self):
         return self.filter(status=Invoice.Status.DRAFT)
 
@@ -68,6 +97,22 @@ class Invoice(models.Model):
         CREDIT = "credit", "Credit (wallet top-up)"
 
     VISIBLE_STATUSES = ["draft", "finalized", "voided", "failed", "pending"]
+    # The only status changes there are (Lago's state machine: finalize, close an empty draft,
+    # mark_as_deleted, void). Every other status is terminal here; `failed` and `pending` (Lago's
+    # tax-provider states) are never entered. The PostgreSQL trigger is generated from this table.
+    STATUS_TRANSITIONS = {
+        Status.DRAFT.value: frozenset({Status.FINALIZED.value, Status.CLOSED.value, Status.DELETED.value}),
+        Status.FINALIZED.value: frozenset({Status.VOIDED.value}),
+    }
+    # Lago's PUT /invoices/:id takes any of the three payment statuses (a back office corrects a
+    # wrong "succeeded"), so every change between them is allowed; what limits it is the status:
+    # it changes only on a finalized invoice, or as finalization (draft → finalized | closed) sets it.
+    PAYMENT_STATUS_TRANSITIONS = {
+        PaymentStatus.PENDING.value: frozenset({PaymentStatus.SUCCEEDED.value, PaymentStatus.FAILED.value}),
+        PaymentStatus.FAILED.value: frozenset({PaymentStatus.PENDING.value, PaymentStatus.SUCCEEDED.value}),
+        PaymentStatus.SUCCEEDED.value: frozenset({PaymentStatus.PENDING.value, PaymentStatus.FAILED.value}),
+    }
+    PAYMENT_STATUS_OPEN_IN = frozenset({Status.FINALIZED.value})
     # What finalization freezes. payment_status, payment_overdue, total_paid_amount_cents,
     # metadata, voided_at and the PDF keep changing after it.
     FROZEN_FIELDS = [
@@ -186,12 +231,99 @@ class Invoice(models.Model):
         """An amount field formatted with the currency's decimals, e.g. display('total_amount_cents')."""
         return format_amount(getattr(self, field), self.currency)
 
+    # --- transitions ---------------------------------------------------------------------------
+
+    TRACKED_FIELDS = ("status", "payment_status", "payment_overdue")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {name: value for name, value in zip(field_names, values) if name in cls.TRACKED_FIELDS}
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self.remember_stored(fields)
+
+    def remember_stored(self, fields=None):
+        """Note the tracked fields as now stored (after a write that did not go through save())."""
+        loaded = getattr(self, "_loaded", None)
+        if loaded is None:
+            loaded = self._loaded = {}
+        deferred = self.get_deferred_fields()
+        for name in self.TRACKED_FIELDS:
+            if (fields is None or name in fields) and name not in deferred:
+                loaded[name] = getattr(self, name)
+
+    def _stored(self, name):
+        """The value of a tracked field as loaded from the database (read again if it was deferred)."""
+        loaded = getattr(self, "_loaded", {})
+        if name not in loaded:
+            loaded[name] = Invoice.objects.filter(pk=self.pk).values_list(name, flat=True).first()
+        return loaded[name]
+
+    @classmethod
+    def check_transition(cls, current: str, new: str, *, invoice=None) -> None:
+        """Raise InvalidTransition unless `current` → `new` is in STATUS_TRANSITIONS (no change is fine)."""
+        if current != new and new not in cls.STATUS_TRANSITIONS.get(current, ()):
+            allowed = ", ".join(sorted(cls.STATUS_TRANSITIONS.get(current, ()))) or "none, it is final"
+            raise InvalidTransition(
+                f"{_name(invoice)}: status {current} → {new} is not an allowed transition "
+                f"(from {current}: {allowed})."
+            )
+
+    @classmethod
+    def check_payment_status_change(cls, current: str, new: str, *, status_before: str, status_after: str, invoice=None) -> None:
+        """Raise InvalidTransition unless the payment status may go `current` → `new` on this invoice."""
+        if current == new:
+            return
+        finalizing = status_before == cls.Status.DRAFT and status_after in cls.STATUS_TRANSITIONS[cls.Status.DRAFT]
+        if new not in cls.PAYMENT_STATUS_TRANSITIONS.get(current, ()) or not (
+            finalizing or (status_before in cls.PAYMENT_STATUS_OPEN_IN and status_after in cls.PAYMENT_STATUS_OPEN_IN)
+        ):
+            raise InvalidTransition(
+                f"{_name(invoice)}: payment status {current} → {new} is not allowed on a {status_after} invoice "
+                "(only finalized invoices change payment status)."
+            )
+
+    @classmethod
+    def check_overdue_change(cls, current: bool, new: bool, *, status: str, payment_status: str, invoice=None) -> None:
+        """The overdue flag is raised only on a finalized, unpaid invoice; clearing it is always allowed."""
+        if new and not current and (status != cls.Status.FINALIZED or payment_status == cls.PaymentStatus.SUCCEEDED):
+            raise InvalidTransition(
+                f"{_name(invoice)}: only a finalized, unpaid invoice can become overdue "
+                f"(it is {status}, payment {payment_status})."
+            )
+
+    def _check_transitions(self, update_fields) -> None:
+        # Like save(): without update_fields, deferred fields are not written.
+        saved = set(self.TRACKED_FIELDS) - self.get_deferred_fields() if update_fields is None else set(update_fields) & set(self.TRACKED_FIELDS)
+        if not saved:
+            return
+        status_before = self._stored("status")
+        status_after = self.status if "status" in saved else status_before
+        if "status" in saved:
+            self.check_transition(status_before, self.status, invoice=self)
+        if "payment_status" in saved:
+            self.check_payment_status_change(
+                self._stored("payment_status"), self.payment_status, status_before=status_before,
+                status_after=status_after, invoice=self,
+            )
+        if "payment_overdue" in saved:
+            payment_status = self.payment_status if "payment_status" in saved else self._stored("payment_status")
+            self.check_overdue_change(
+                self._stored("payment_overdue"), self.payment_overdue, status=status_after,
+                payment_status=payment_status, invoice=self,
+            )
+
     def save(self, *args, **kwargs):
         if not self.number:
             self.number = f"{self.billing_entity.document_number_prefix}-DRAFT"
         if not self._state.adding:
+            self._check_transitions(kwargs.get("update_fields"))
             self._refuse_frozen_changes(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
+        self.remember_stored(kwargs.get("update_fields"))
 
     def _refuse_frozen_changes(self, update_fields):
         fields = self.FROZEN_FIELDS if update_fields is None else [f for f in self.FROZEN_FIELDS if f in update_fields or f.removesuffix("_id") in update_fields]

@@ -5,7 +5,6 @@ picks up what is left.
 """
 import logging
 import uuid
-from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -14,6 +13,7 @@ from audit import log as audit_log
 from audit.actors import Actor
 from webhooks import outbox
 
+from . import overdue
 from .finalization import finalize_invoices
 from .models import Invoice
 
@@ -87,27 +87,18 @@ def finalize_invoice_ids(invoice_ids) -> list:
 
 
 def mark_overdue_invoices(now=None) -> tuple[int, int]:
-    """Flag finalized invoices still unpaid past their due date; clear the flag on paid ones. (flagged, cleared)."""
+    """Flag finalized invoices still unpaid past their due date; clear the flag on paid ones. (flagged, cleared).
+
+    The flag itself is written by `invoices/overdue.py`; this task adds the audit entries and webhook events.
+    """
     now = now or timezone.now()
     actor = Actor.system("task")
-    flagged = cleared = 0
     with transaction.atomic():
-        overdue = list(
-            Invoice.objects.finalized().filter(payment_overdue=False, payment_due_date__lt=now.date() + timedelta(days=1))
-            .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
-            .select_related("customer__billing_entity").select_for_update(of=("self",), skip_locked=True)
-        )
-        # The due date is a date in the customer's time zone: overdue once that day has passed there.
-        overdue = [i for i in overdue if i.payment_due_date < now.astimezone(i.customer.tzinfo).date()]
-        for invoice in overdue:
-            invoice.payment_overdue = True
-        Invoice.objects.bulk_update(overdue, ["payment_overdue"])
+        flagged = overdue.flag_due(now)
         audit_log.record_many([
             audit_log.entry("invoice.payment_overdue", actor, invoice=i, obj=i, before={"payment_overdue": False}, after={"payment_overdue": True})
-            for i in overdue
+            for i in flagged
         ])
-        outbox.record_many([outbox.event("invoice.payment_overdue", i) for i in overdue])
-        flagged = len(overdue)
-        paid = Invoice.objects.filter(payment_overdue=True).exclude(status=Invoice.Status.FINALIZED, payment_status__in=["pending", "failed"])
-        cleared = paid.update(payment_overdue=False)
-    return flagged, cleared
+        outbox.record_many([outbox.event("invoice.payment_overdue", i) for i in flagged])
+        cleared = overdue.clear_settled()
+    return len(flagged), cleared

@@ -6,7 +6,9 @@ Row-locked; only finalized invoices (else InvoiceLocked with code "not_voidable"
 coupons, credit-note balances and wallet credits it consumed (a top-up invoice's unpaid purchase
 fails); records invoice.voided; audited.
 
-Voiding is the one place besides finalization that writes `status`. Like Lago since
+This module is the only writer of finalized → voided (`Invoice.STATUS_TRANSITIONS`; `save()`
+checks it, and on PostgreSQL so does the trigger); the overdue flag is cleared through
+`invoices/overdue.py`. Like Lago since
 July 2025, the payment status is not checked. With `generate_credit_note`, one credit
 note for credit + refund is issued first (the invoice must still be finalized for it);
 both amounts together are capped at what the customer was billed after credits, since
@@ -24,6 +26,7 @@ from credit_notes import services as credit_notes
 from wallets import ledger as wallets_ledger
 from webhooks import outbox
 
+from . import overdue
 from .models import Invoice, InvoiceLocked
 from .totals import lock_credit_customers
 
@@ -48,8 +51,8 @@ def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit
 
         invoice.status = Invoice.Status.VOIDED
         invoice.voided_at = now
-        invoice.payment_overdue = False
-        invoice.save(update_fields=["status", "voided_at", "payment_overdue", "updated_at"])
+        cleared = overdue.clear(invoice)
+        invoice.save(update_fields=["status", "voided_at", *cleared, "updated_at"])
 
         given_back = {
             "coupons": coupons_ledger.give_back(invoice),

@@ -1,6 +1,6 @@
 """/invoices: find (visible only), list with Lago's filters and order, payment status and
 metadata updates with their 405s, finalize (non-drafts are 404), delete drafts, download."""
-from datetime import date
+from datetime import datetime, timezone as dt_timezone
 
 import pytest
 from django.core.files.base import ContentFile
@@ -16,9 +16,9 @@ from webhooks.models import WebhookEvent
 SYSTEM = Actor.system()
 
 
-def finalized(cust=None, fees=((1, 1000),), **kwargs):
+def finalized(cust=None, fees=((1, 1000),), now=None, **kwargs):
     inv = factories.invoice(cust, fees=fees, **kwargs)
-    finalize_invoice(inv.pk, SYSTEM)
+    finalize_invoice(inv.pk, SYSTEM, now=now)
     inv.refresh_from_db()
     return inv
 
@@ -43,10 +43,11 @@ def test_find_visible_statuses_only(api, customer):
 def test_list_order_shape_and_filters(api, customer):
     other = factories.customer(factories.billing_entity(code="acme-eu"), external_id="piper", name="Pied Piper", currency="EUR")
     draft = factories.invoice(customer, fees=[(1, 100)])
-    paid = finalized(customer, fees=[(1, 5000)])
-    euro = finalized(other, fees=[(1, 20000)])
-    Invoice.objects.filter(pk=paid.pk).update(issuing_date=date(2026, 1, 15), payment_status="succeeded")
-    Invoice.objects.filter(pk=euro.pk).update(issuing_date=date(2026, 3, 1), payment_overdue=True,
+    # The issuing date is the finalization day (frozen afterwards), so each is finalized on its day.
+    paid = finalized(customer, fees=[(1, 5000)], now=datetime(2026, 1, 15, 12, tzinfo=dt_timezone.utc))
+    euro = finalized(other, fees=[(1, 20000)], now=datetime(2026, 3, 1, 12, tzinfo=dt_timezone.utc))
+    Invoice.objects.filter(pk=paid.pk).update(payment_status="succeeded")
+    Invoice.objects.filter(pk=euro.pk).update(payment_overdue=True,
                                               metadata=[{"lago_id": "m1", "key": "po", "value": "42"}])
 
     def numbers(query=None):

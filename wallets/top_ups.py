@@ -23,6 +23,7 @@ from billing_console.money import MinorUnitsError, format_amount, parse_minor_un
 from coupons.errors import field_error
 from customers.models import Customer
 from invoices.finalization import FINALIZED, finalize_invoices
+from invoices import payments
 from invoices.models import Fee, Invoice
 
 from .ledger import credit, lock_customer
@@ -78,7 +79,7 @@ def top_up(wallet_id, actor: Actor, *, granted_cents=0, paid_cents=0, now=None) 
 
 
 def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction:
-    """The credit invoice of a paid top-up was paid: mark it succeeded and credit the wallet."""
+    """The credit invoice of a paid top-up was paid: mark it succeeded (through invoices/payments.py) and credit the wallet."""
     now = now or timezone.now()
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()
@@ -94,9 +95,7 @@ def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction
         pending.settled_at = now
         pending.save(update_fields=["status", "settled_at"])
         Wallet.objects.filter(pk=wallet.pk).update(balance_cents=F("balance_cents") + pending.amount_cents, updated_at=now)
-        invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED
-        invoice.total_paid_amount_cents = invoice.total_amount_cents
-        invoice.save(update_fields=["payment_status", "total_paid_amount_cents", "updated_at"])
+        payments.record_payment(invoice)  # the invoice's payment status is written by invoices/payments.py
         wallet.refresh_from_db()
         audit_log.record("wallet.top_up_paid", actor, invoice=invoice, obj=wallet, before=before, after=snapshot(wallet))
         return pending
