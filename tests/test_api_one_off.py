@@ -15,32 +15,9 @@ from audit.models import AuditLogEntry
 from invoices.models import Invoice
 from tests import factories
 from tests.api_support import assert_error
+from tests.seed_bodies import SEED_004_BODY
 from webhooks.models import WebhookEvent
 
-SEED_004_BODY = """{
-        "invoice": {
-          "external_customer_id": "hooli_1234",
-          "currency": "USD",
-          "fees": [
-            {
-              "add_on_code": "setup_fee",
-              "units": 1,
-              "unit_amount_cents": 50000,
-              "description": "Implementation fee with a solution engineer",
-              "from_datetime": "2025-01-01T00:00:00Z",
-              "to_datetime": "2025-12-31T23:59:59Z"
-            },
-            {
-              "add_on_code": "customer_success",
-              "units": 2,
-              "unit_amount_cents": 100000,
-              "description": "One off customer success fee",
-              "from_datetime": "2025-01-01T00:00:00Z",
-              "to_datetime": "2025-12-31T23:59:59Z"
-            }
-          ]
-        }
-      }"""
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def test_the_seeds_request_bodies_match_the_documented_request_schemas():
 
     from tests.test_api_billing_entities import SEED_000_BODY as ENTITY_000, SEED_003_BODY as ENTITY_003
     from tests.test_api_customers import SEED_000_BODY as CUSTOMER_000, SEED_003_BODY as CUSTOMER_003
-    from tests.test_api_one_off import SEED_004_BODY
+    from tests.seed_bodies import SEED_004_BODY
 
     fixed_003 = CUSTOMER_003.replace('"tax_codes": []\n', '"tax_codes": [],\n').replace('"document_locale": "fr",\n', '"document_locale": "fr"\n')
     cases = [("PUT", "/billing_entities/{code}", ENTITY_000), ("PUT", "/billing_entities/{code}", ENTITY_003),

@@ -19,34 +19,10 @@ from django.test import Client
 
 from customers.bootstrap import ensure_default_billing_entity
 from customers.models import BillingEntity
+from tests.seed_bodies import SEED_004_BODY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Seed 004 (one-off invoices), the --data-raw body exactly as written.
-SEED_004_BODY = """{
-        "invoice": {
-          "external_customer_id": "hooli_1234",
-          "currency": "USD",
-          "fees": [
-            {
-              "add_on_code": "setup_fee",
-              "units": 1,
-              "unit_amount_cents": 50000,
-              "description": "Implementation fee with a solution engineer",
-              "from_datetime": "2025-01-01T00:00:00Z",
-              "to_datetime": "2025-12-31T23:59:59Z"
-            },
-            {
-              "add_on_code": "customer_success",
-              "units": 2,
-              "unit_amount_cents": 100000,
-              "description": "One off customer success fee",
-              "from_datetime": "2025-01-01T00:00:00Z",
-              "to_datetime": "2025-12-31T23:59:59Z"
-            }
-          ]
-        }
-      }"""
 
 
 def _create_api_key(name="erp-sync") -> str:
