@@ -63,6 +63,7 @@ def serialize_wallet(wallet: Wallet) -> dict:
         "rate_amount": RATE_AMOUNT,
         "credits_balance": credits(balance, currency),
         "balance_cents": balance,
+        "balance": credits(balance, currency),  # deprecated in Lago, still required by its spec: the balance in currency units
         # Usage is not deducted from wallets before invoicing here: the ongoing balance is the balance.
         "credits_ongoing_balance": credits(balance, currency),
         "credits_ongoing_usage_balance": credits(0, currency),
