@@ -39,13 +39,16 @@ def _moment(request, name, *, end=False):
     value = request.GET.get(name)
     if not value:
         return None
-    moment = parse_datetime(value)
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+        moment = None if day else parse_datetime(value)
+    except ValueError:
+        day = moment = None
+    if day is not None:  # a date: its whole day (UTC)
+        return datetime.combine(day, time.max if end else time.min, tzinfo=dt_timezone.utc)
     if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise errors.validation_error({name: "invalid_date"})
-        moment = datetime.combine(day, time.max if end else time.min, tzinfo=dt_timezone.utc)
-    return moment
+        raise errors.validation_error({name: "invalid_date"})
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt_timezone.utc)
 
 
 def list_fees(request):
