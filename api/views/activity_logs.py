@@ -66,7 +66,10 @@ def _day(request, name):
     value = request.GET.get(name)
     if not value:
         return None
-    day = parse_date(value) if len(value) == 10 else None
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+    except ValueError:  # well formed, but no such day
+        day = None
     if day is None:
         raise errors.validation_error({name: "invalid_date"})
     return day
