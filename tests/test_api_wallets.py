@@ -150,3 +150,23 @@ def test_wallets_through_lago_python_client(live_server, settings):
     ledger = lago.wallet_transactions.find_all(wallet.lago_id)
     assert len(ledger["wallet_transactions"]) == 3 and ledger["meta"]["total_count"] == 3
     assert lago.wallets.destroy(wallet.lago_id).status == "terminated"
+
+
+def test_answers_match_our_openapi_document(api, customer):
+    from tests.test_api_openapi import validate
+
+    created = api.post("wallets", {"wallet": {"external_customer_id": "hooli", "rate_amount": "1", "currency": "USD",
+                                              "paid_credits": "3"}})
+    lago_id = created.json()["wallet"]["lago_id"]
+    tax = api.post("taxes", {"tax": {"name": "VAT", "code": "vat", "rate": "20"}})
+    checks = [
+        ("POST", "/wallets", created), ("GET", "/wallets", api.get("wallets")),
+        ("GET", "/wallets/{lago_id}", api.get(f"wallets/{lago_id}")),
+        ("POST", "/wallet_transactions", api.post("wallet_transactions", {"wallet_transaction": {"wallet_id": lago_id, "granted_credits": "1"}})),
+        ("GET", "/wallets/{lago_id}/wallet_transactions", api.get(f"wallets/{lago_id}/wallet_transactions")),
+        ("POST", "/taxes", tax), ("GET", "/taxes", api.get("taxes")), ("GET", "/taxes/{code}", api.get("taxes/zzz")),
+        ("GET", "/fees", api.get("fees")), ("GET", "/activity_logs", api.get("activity_logs")),
+        ("DELETE", "/wallets/{lago_id}", api.delete(f"wallets/{lago_id}")),
+    ]
+    for method, template, response in checks:
+        validate(method, template, response)
