@@ -9,6 +9,7 @@ from copy import deepcopy
 from pydantic.json_schema import models_json_schema
 
 from .requests import BODIES, MODELS
+from .requests_billing import BODIES as BILLING_BODIES, MODELS as BILLING_MODELS
 
 
 def _n(kind):
@@ -187,15 +188,58 @@ SCHEMAS = {
 
 def request_schemas() -> dict:
     """The request bodies' schemas, generated from the models the views parse with (api/requests.py)."""
-    _, top = models_json_schema([(model, "validation") for model in MODELS], ref_template="#/components/schemas/{model}")
+    models = [*MODELS, *BILLING_MODELS]
+    _, top = models_json_schema([(model, "validation") for model in models], ref_template="#/components/schemas/{model}")
     schemas = dict(top["$defs"])
-    for name, (key, model) in BODIES.items():
+    for name, (key, model) in {**BODIES, **BILLING_BODIES}.items():
         if key:
             schemas[name] = _wrap(key, _ref(model.__name__))
     # The client sends the `billing_entity` root; seed 003's example uses the `organization` envelope.
     schemas["BillingEntityUpdate"] = {"anyOf": [schemas["BillingEntityUpdate"], schemas["OrganizationUpdate"]]}
     return schemas
 
+
+# --- issue 10: taxes, wallets, fees, activity logs (Lago's schema names) ---------------------------
+CREDITS = {"type": "string", "pattern": "^[0-9]+.?[0-9]*$"}
+NDATETIME = {"type": ["string", "null"], "format": "date-time"}
+SCHEMAS.update({
+    "WalletObject": _obj(
+        {"lago_id": S, "lago_customer_id": S, "external_customer_id": S, "status": {"enum": ["active", "terminated"]},
+         "currency": S, "rate_amount": CREDITS, "credits_balance": CREDITS, "balance": CREDITS, "balance_cents": I,
+         "consumed_credits": CREDITS, "created_at": DATETIME, "ongoing_balance_cents": I, "ongoing_usage_balance_cents": I,
+         "credits_ongoing_balance": CREDITS, "credits_ongoing_usage_balance": CREDITS, "invoice_requires_successful_payment": B},
+        {"billing_entity_code": S, "name": NS, "code": NS, "priority": I, "expiration_at": NDATETIME,
+         "last_balance_sync_at": NDATETIME, "last_consumed_credit_at": NDATETIME, "terminated_at": NDATETIME,
+         "recurring_transaction_rules": {"type": "array"}, "applies_to": {"type": "object"}, "payment_method": {"type": "object"},
+         "purchase_order_number": NS, "paid_top_up_min_amount_cents": NI, "paid_top_up_max_amount_cents": NI},
+    ),
+    "WalletTransactionObject": _obj(
+        {"lago_id": S, "lago_wallet_id": S, "lago_invoice_id": NS, "lago_credit_note_id": NS, "lago_voided_invoice_id": NS,
+         "status": {"enum": ["pending", "settled", "failed"]}, "source": {"enum": ["manual", "interval", "threshold"]},
+         "transaction_status": {"enum": ["purchased", "granted", "voided", "invoiced"]},
+         "transaction_type": {"enum": ["inbound", "outbound"]}, "amount": CREDITS, "credit_amount": CREDITS,
+         "remaining_amount_cents": NI, "remaining_credit_amount": {"type": ["string", "null"]}, "priority": I,
+         "invoice_requires_successful_payment": B, "settled_at": NDATETIME, "failed_at": NDATETIME, "created_at": DATETIME,
+         "metadata": {"type": "array"}, "name": NS, "payment_method": {"type": "object"}},
+        {"purchase_order_number": NS},
+    ),
+    "FeeObject": {"allOf": [_ref("Fee"), _obj(
+        {"item": _obj({"type": S, "code": S, "name": S, "lago_item_id": S,
+                       "item_type": {"enum": ["AddOn", "BillableMetric", "Subscription", "WalletTransaction"]}}),
+         "amount_cents": I, "amount_currency": S, "taxes_amount_cents": I, "taxes_rate": {"type": "number"},
+         "total_amount_cents": I, "total_amount_currency": S, "pay_in_advance": B, "invoiceable": B, "units": S,
+         "total_aggregated_units": S, "precise_unit_amount": S, "sub_total_excluding_taxes_amount_cents": I,
+         "sub_total_excluding_taxes_precise_amount_cents": S,
+         "payment_status": {"enum": ["pending", "succeeded", "failed", "refunded"]}},
+        {"lago_customer_id": NS, "external_customer_id": NS, "events_count": NI, "self_billed": B})]},
+    "ActivityLogObject": _obj(
+        {"activity_id": S, "activity_source": {"enum": ["api", "front", "system"]}, "activity_type": S,
+         "logged_at": DATETIME, "resource_id": S, "resource_type": S, "organization_id": S, "created_at": DATETIME},
+        {"user_email": NS, "activity_object": {"type": ["object", "null"]}, "activity_object_changes": {"type": ["object", "null"]},
+         "external_customer_id": NS, "external_subscription_id": NS},
+    ),
+})
+SCHEMAS["TaxObject"] = SCHEMAS["Tax"]
 
 REQUESTS = request_schemas()
 SCHEMAS.update(REQUESTS)
@@ -366,6 +410,77 @@ PATHS = {
         "get": _op("Find a webhook endpoint", WE, errors=("401", "404")),
         "put": _op("Update a webhook endpoint", WE, body=_ref("WebhookEndpointInput"), errors=("400", "401", "404", "422")),
         "delete": _op("Delete a webhook endpoint", WE, errors=("401", "404")),
+    },
+    # issue 10: taxes, wallets, fees, activity logs, customer children (Lago's path templates)
+    "/taxes": {
+        "get": _op("List taxes", _list("taxes", _ref("TaxObject")), errors=("400", "401"), params=_query("page", "per_page")),
+        "post": _op("Create a tax", _wrap("tax", _ref("TaxObject")), body=_ref("TaxCreateInput"), errors=("400", "401", "422")),
+    },
+    "/taxes/{code}": {
+        "parameters": [_path_param("code")],
+        "get": _op("Find a tax", _wrap("tax", _ref("TaxObject")), errors=("401", "404")),
+        "put": _op("Update a tax (drafts carrying it are restated at once)", _wrap("tax", _ref("TaxObject")),
+                   body=_ref("TaxUpdateInput"), errors=("400", "401", "404", "422")),
+        "delete": _op("Delete a tax: detached from finalized invoices (their snapshot stays), dropped from drafts, "
+                      "customers, billing entities and add-ons", _wrap("tax", _ref("TaxObject")), errors=("401", "404")),
+    },
+    "/wallets": {
+        "get": _op("List wallets", _list("wallets", _ref("WalletObject")), errors=("400", "401"),
+                   params=_query("page", "per_page", "external_customer_id", "currency", "billing_entity_codes[]")),
+        "post": _op("Create a wallet (rate_amount 1; paid credits issue a credit invoice)", _wrap("wallet", _ref("WalletObject")),
+                    body=_ref("WalletCreateInput"), errors=("400", "401", "422")),
+    },
+    "/wallets/{lago_id}": {
+        "parameters": [_path_param("lago_id")],
+        "get": _op("Find a wallet", _wrap("wallet", _ref("WalletObject")), errors=("401", "404")),
+        "put": _op("Rename a wallet", _wrap("wallet", _ref("WalletObject")), body=_ref("WalletUpdateInput"),
+                   errors=("400", "401", "404", "422")),
+        "delete": _op("Terminate a wallet", _wrap("wallet", _ref("WalletObject")), errors=("401", "404")),
+    },
+    "/wallets/{lago_id}/wallet_transactions": {
+        "parameters": [_path_param("lago_id")],
+        "get": _op("The wallet's transactions (newest first)", _list("wallet_transactions", _ref("WalletTransactionObject")),
+                   errors=("400", "401", "404", "422"),
+                   params=_query("page", "per_page", "status", "transaction_status", "transaction_type")),
+    },
+    "/wallet_transactions": {
+        "post": _op("Top up (paid_credits, granted_credits) or void credits, all or nothing",
+                    _list("wallet_transactions", _ref("WalletTransactionObject"), meta=False),
+                    body=_ref("WalletTransactionCreateInput"), errors=("400", "401", "422")),
+    },
+    "/fees": {
+        "get": _op("List fees of visible invoices", _list("fees", _ref("FeeObject")), errors=("400", "401", "422"),
+                   params=_query("page", "per_page", "external_customer_id", "external_subscription_id", "currency", "fee_type",
+                                 "billable_metric_code", "payment_status", "created_at_from", "created_at_to",
+                                 "event_transaction_id")),
+    },
+    "/fees/{lago_id}": {
+        "parameters": [_path_param("lago_id")],
+        "get": _op("Find a fee", _wrap("fee", _ref("FeeObject")), errors=("401", "404")),
+        "put": _op("Update a fee's payment_status: every fee here is invoiced, so 405 invoiced_fee",
+                   body=_ref("FeeUpdateInput"), errors=("400", "401", "404", "405", "422")),
+        "delete": _op("Delete a fee: every fee here is invoiced, so 405 invoiced_fee", errors=("401", "404", "405")),
+    },
+    **{f"/customers/{{external_customer_id}}/{child}": {
+        "parameters": [_path_param("external_customer_id")],
+        "get": _op(f"The customer's {child.replace('_', ' ')} (the filters of /{child})", _list(child, _ref(item)),
+                   errors=("400", "401", "404", "422"), params=_query("page", "per_page")),
+    } for child, item in (("invoices", "Invoice"), ("credit_notes", "CreditNote"), ("subscriptions", "Subscription"),
+                          ("applied_coupons", "AppliedCoupon"))},
+    "/customers/{external_customer_id}/applied_coupons/{applied_coupon_id}": {
+        "parameters": [_path_param("external_customer_id"), _path_param("applied_coupon_id")],
+        "delete": _op("Terminate the customer's applied coupon", AC, errors=("401", "404")),
+    },
+    "/activity_logs": {
+        "get": _op("Our audit log as Lago's activity logs (newest first)", _list("activity_logs", _ref("ActivityLogObject")),
+                   errors=("400", "401", "422"),
+                   params=_query("page", "per_page", "from_date", "to_date", "activity_types[]", "activity_sources[]",
+                                 "user_emails[]", "external_customer_id", "external_subscription_id", "resource_ids[]",
+                                 "resource_types[]")),
+    },
+    "/activity_logs/{activity_id}": {
+        "parameters": [_path_param("activity_id")],
+        "get": _op("Find an activity log", _wrap("activity_log", _ref("ActivityLogObject")), errors=("401", "404")),
     },
     "/webhooks/json_public_key": {"get": _op("The RSA public key of jwt signatures (base64 of the PEM)", _ref("PublicKey"))},
     "/webhooks/public_key": {"get": {"summary": "The same key as text/plain", "responses": {

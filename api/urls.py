@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .views import (add_ons, billable_metrics, billing_entities, coupons, credit_notes, customers, events, invoices, meta, plans,
                     subscriptions, webhook_endpoints)
+from .views import activity_logs, customer_children, fees, taxes, wallets  # issue 10 (part A)
 
 urlpatterns = [
     path("openapi.json", meta.openapi_view),
@@ -40,5 +41,22 @@ urlpatterns = [
     path("webhook_endpoints/<str:lago_id>", webhook_endpoints.member),
     path("webhooks/json_public_key", webhook_endpoints.json_public_key_view),
     path("webhooks/public_key", webhook_endpoints.public_key_view),
+    # issue 10: taxes, wallets, fees, activity logs, customer children
+    path("taxes", taxes.collection),
+    path("taxes/<str:code>", taxes.member),
+    path("wallets", wallets.collection),
+    path("wallets/<str:lago_id>", wallets.member),
+    path("wallets/<str:lago_id>/wallet_transactions", wallets.wallet_transactions),
+    path("wallet_transactions", wallets.transactions_collection),
+    path("fees", fees.collection),
+    path("fees/<str:lago_id>", fees.member),
+    path("customers/<str:external_customer_id>/invoices", customer_children.invoices_view),
+    path("customers/<str:external_customer_id>/credit_notes", customer_children.credit_notes_view),
+    path("customers/<str:external_customer_id>/subscriptions", customer_children.subscriptions_view),
+    path("customers/<str:external_customer_id>/applied_coupons", customer_children.applied_coupons_view),
+    path("customers/<str:external_customer_id>/applied_coupons/<str:applied_coupon_id>", customer_children.applied_coupon_member),
+    path("activity_logs", activity_logs.collection),
+    path("activity_logs/<str:activity_id>", activity_logs.member),
+    # end of issue 10
     re_path(r"^(?P<rest>.*)$", csrf_exempt(meta.unknown_route)),
 ]

@@ -33,8 +33,26 @@ class GracePeriodAdminMixin:
 
 @admin.register(Tax)
 class TaxAdmin(admin.ModelAdmin):
+    """Writes go through customers.taxes (audit; drafts carrying the tax follow it), as /api/v1/taxes."""
     list_display = ["code", "name", "rate", "updated_at"]
     search_fields = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        from .taxes import FIELDS, create_tax, update_tax
+
+        values = {field: getattr(obj, field) for field in FIELDS}
+        actor = Actor.operator(request.user)
+        saved = update_tax(obj, values, actor) if change else create_tax(values, actor)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+
+    def delete_model(self, request, obj):
+        from .taxes import delete_tax
+
+        delete_tax(obj, Actor.operator(request.user))
+
+    def delete_queryset(self, request, queryset):
+        for tax in queryset:
+            self.delete_model(request, tax)
 
 
 @admin.register(BillingEntity)
