@@ -108,8 +108,7 @@ SCHEMAS = {
     ),
     "WebhookEndpoint": _obj(
         {"lago_id": S, "lago_organization_id": S, "webhook_url": S, "created_at": DATETIME},
-        {"signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS, "event_types": {"type": ["array", "null"], "items": S},
-         "hmac_key": S},
+        {"signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS, "event_types": {"type": ["array", "null"], "items": S}},
     ),
     "PublicKey": _wrap("webhook", _obj({"public_key": S})),
     "Event": _obj(

@@ -35,8 +35,6 @@ def serialize_webhook_endpoint(endpoint: WebhookEndpoint) -> dict:
         "signature_algo": endpoint.signature_algo,
         "name": endpoint.name or None,
         "event_types": endpoint.event_types or None,
-        # Not in Lago's shape (its HMAC key is organization-wide): the key to verify `hmac` signatures.
-        "hmac_key": endpoint.hmac_secret,
         "created_at": iso_datetime(endpoint.created_at),
     }
 

@@ -15,18 +15,22 @@ from django_q.tasks import async_task
 logger = logging.getLogger(__name__)
 
 
-def enqueue_many(tasks) -> None:
+def enqueue_many(tasks) -> list:
     """Queue each (func, args, options) of `tasks` as async_task(func, *args, **options), in one transaction.
 
     Called after the change committed: a task that cannot be queued (or, in sync
     mode, fails while running) is logged and never reaches whoever made the change.
+    Returns, per task in order, its task id, or None when it was not queued.
     """
+    results = []
     with nullcontext() if Conf.SYNC else transaction.atomic():
         for func, args, options in tasks:
             try:
-                async_task(func, *args, **options)
+                results.append(async_task(func, *args, **options))
             except Exception:
                 logger.exception("Task %s%r was not queued", func, tuple(args))
+                results.append(None)
+    return results
 
 
 def run_each(func, ids, what: str) -> dict:

@@ -82,3 +82,9 @@ def serialize_customer(customer: Customer) -> dict:
         "created_at": iso_datetime(customer.created_at),
         "updated_at": iso_datetime(customer.updated_at),
     }
+
+
+def webhook_customers(ids) -> dict[str, dict]:
+    """The `customer` object of customer.* webhooks: the API's customer (webhooks/payloads.py)."""
+    customers = Customer.objects.select_related("billing_entity").prefetch_related("taxes").filter(pk__in=list(ids))
+    return {str(customer.pk): serialize_customer(customer) for customer in customers}

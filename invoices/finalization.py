@@ -128,11 +128,12 @@ def finalize_invoices(
     # Everything that does not need the number is written first: the counters taken below stay
     # locked until commit, and the billing entity's counter is shared by all its finalizations.
     save_computed(computed, new_ids=held)
-    outbox.record_many([outbox.event(_created_webhook_type(i), i) for i, _ in finalized])
     assign_numbers([invoice for invoice, _ in finalized], now)
     for invoice, _ in finalized:
         invoice.finalized_at = now
     _save([invoice for invoice, _, _ in computed])
+    # The body is rendered now, from the saved invoice (number, dates, totals, fees): webhooks/payloads.py.
+    outbox.record_many([outbox.event(_created_webhook_type(i), i) for i, _ in finalized])
 
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]

@@ -136,3 +136,15 @@ def _fee_item(fee: Fee) -> dict:
         "lago_item_id": str(item_id) if item_id else None,
         "item_type": item_type,
     }
+
+
+def webhook_invoices(ids) -> dict[str, dict]:
+    """The `invoice` object of invoice.* webhooks: the API's full invoice (fees, taxes, customer), read in
+    the caller's transaction, so it is the invoice as the change left it (webhooks/payloads.py)."""
+    from django.db.models import Prefetch
+
+    fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on", "charge__billable_metric", "subscription__plan")
+                    .prefetch_related("applied_taxes"))
+    invoices = (Invoice.objects.select_related("customer__billing_entity", "billing_entity", "subscription")
+                .prefetch_related("applied_taxes", "customer__taxes", fees).filter(pk__in=list(ids)))
+    return {str(invoice.pk): serialize_invoice(invoice) for invoice in invoices}

@@ -20,7 +20,7 @@ from billing_console import documents
 from credit_notes.models import CreditNote
 from invoices.models import Invoice
 from invoices.pdf_tasks import render_invoice_pdf
-from webhooks.payloads import serialize_object
+from webhooks.payloads import render_objects
 
 from . import factories as f
 
@@ -107,7 +107,7 @@ def test_the_api_file_url_is_absolute_and_answers_the_pdf_without_session_or_key
 
 @pytest.mark.django_db
 def test_the_webhook_payload_carries_the_same_kind_of_link(finalized_with_pdf):
-    url = serialize_object("invoice", finalized_with_pdf.pk)["file_url"]
+    url = render_objects("invoice", [finalized_with_pdf.pk])[str(finalized_with_pdf.pk)]["file_url"]
     assert url.startswith(f"{django_settings.PUBLIC_URL}/documents/")
     assert_pdf_of(fetch(url), finalized_with_pdf.number)
 

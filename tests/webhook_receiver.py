@@ -4,8 +4,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), before_answer=None):
         self.statuses = list(statuses)  # answered in order; the last one repeats
+        self.before_answer = before_answer  # called with (headers, body) once a request is read, before it is answered
         self.requests = []  # (headers dict, body bytes, answered status)
         receiver = self
 
@@ -14,6 +15,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 receiver.requests.append((dict(self.headers), body, status))
+                if receiver.before_answer is not None:
+                    receiver.before_answer(dict(self.headers), body)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

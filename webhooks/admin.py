@@ -1,8 +1,16 @@
+import hashlib
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from audit import log as audit_log
+from audit.actors import Actor
 
 from .delivery import retry_now
-from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookSettings
 from .url_policy import validate_webhook_url
 
 
@@ -25,8 +33,49 @@ class WebhookEndpointForm(forms.ModelForm):
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ["webhook_url", "name", "signature_algo", "event_types", "created_at"]
-    fields = ["name", "webhook_url", "signature_algo", "event_types", "hmac_secret", "id", "created_at"]
-    readonly_fields = ["hmac_secret", "id", "created_at"]
+    fields = ["name", "webhook_url", "signature_algo", "event_types", "id", "created_at"]
+    readonly_fields = ["id", "created_at"]
+
+
+def key_fingerprint(key: str) -> str:
+    """What the audit log keeps of a key: enough to tell two keys apart, useless to sign with."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@admin.register(WebhookSettings)
+class WebhookSettingsAdmin(admin.ModelAdmin):
+    """The organization's HMAC key: one row; the list goes straight to it; "Rotate HMAC key" replaces the key."""
+
+    change_form_template = "admin/webhooks/webhooksettings/change_form.html"
+    fields = ["hmac_key", "rotated_at", "updated_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        row = WebhookSettings.current()
+        return HttpResponseRedirect(reverse("admin:webhooks_webhooksettings_change", args=[row.pk]))
+
+    def get_object(self, request, object_id, from_field=None):
+        if str(object_id) == str(WebhookSettings.SINGLETON_ID):
+            WebhookSettings.current()
+        return super().get_object(request, object_id, from_field)
+
+    def response_change(self, request, obj):
+        if "_rotate_hmac_key" in request.POST:
+            with transaction.atomic():
+                row = WebhookSettings.objects.select_for_update().get(pk=obj.pk)
+                old = row.rotate()
+                audit_log.record("webhooks.hmac_key_rotated", Actor.operator(request.user), obj=row,
+                                 before={"hmac_key": key_fingerprint(old)}, after={"hmac_key": key_fingerprint(row.hmac_key)})
+            self.message_user(request, "HMAC key rotated: hmac webhooks are signed with the new key from now on; "
+                                       "update your receivers.", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -45,7 +94,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "webhook_type", "object_type", "object_id"]
     list_filter = ["webhook_type"]
     search_fields = ["object_id"]
-    readonly_fields = ["id", "webhook_type", "object_type", "object_id", "created_at"]
+    readonly_fields = ["id", "webhook_type", "object_type", "object_id", "created_at", "payload"]
     inlines = [DeliveryInline]
 
     def has_add_permission(self, request):
@@ -62,7 +111,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["event", "endpoint"]
     search_fields = ["id", "event__object_id", "event__webhook_type"]
     readonly_fields = [
-        "id", "event", "endpoint", "status", "attempts", "next_attempt_at", "last_attempt_at",
+        "id", "event", "endpoint", "status", "attempts", "next_attempt_at", "queued_at", "last_attempt_at",
         "last_response_code", "last_error", "succeeded_at", "created_at",
     ]
     actions = ["retry"]

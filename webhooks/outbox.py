@@ -1,21 +1,31 @@
 """Recording webhook events. Callers are inside the transaction of the change they report.
 
-record_many writes the events and, in the same transaction, one WebhookDelivery per
-(event, endpoint that wants its type); after commit, a django-q2 task delivers each.
+record_many renders each event's body from the object as the transaction sees it (the change made,
+not yet committed) and stores it on the event; in the same transaction it writes one WebhookDelivery
+per (event, endpoint that wants its type). After commit, one django-q2 task per delivery sends the
+stored bytes. A delivery whose task could not be queued is picked up by the retry sweep.
 """
+import logging
+from collections import defaultdict
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import payloads
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger(__name__)
 
 OBJECT_TYPES = {"invoices.invoice": "invoice", "customers.customer": "customer", "credit_notes.creditnote": "credit_note"}
 
+DELIVER = "webhooks.delivery.deliver"
+# A pending delivery still unsent this long after its event was never queued (or its task was lost): the sweep queues it.
+UNQUEUED_AFTER = timedelta(seconds=60)
+
 
 def event(webhook_type: str, obj) -> WebhookEvent:
-    """An unsaved outbox row for `obj` (for bulk writers)."""
+    """An unsaved outbox row for `obj` (for bulk writers); its body is rendered by record_many."""
     return WebhookEvent(
         webhook_type=webhook_type,
         object_type=OBJECT_TYPES.get(obj._meta.label_lower, obj._meta.model_name),
@@ -27,17 +37,30 @@ def record(webhook_type: str, obj) -> WebhookEvent:
     return record_many([event(webhook_type, obj)])[0]
 
 
+def render(events: list[WebhookEvent]) -> None:
+    """Set each event's payload: one batch query set per object type (webhooks/payloads.py)."""
+    by_type = defaultdict(list)
+    for e in events:
+        by_type[e.object_type].append(e.object_id)
+    objects = {object_type: payloads.render_objects(object_type, ids) for object_type, ids in by_type.items()}
+    for e in events:
+        e.payload = payloads.body(e.webhook_type, e.object_type, objects[e.object_type][str(e.object_id)])
+
+
 def record_many(events: list[WebhookEvent]) -> list[WebhookEvent]:
     if not events:
         return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Webhook events are written inside the transaction of the change they report.")
+    render(events)
     created = WebhookEvent.objects.bulk_create(events)
     endpoints = list(WebhookEndpoint.objects.all())
     if not endpoints:
         return created
-    # The first attempt runs right after commit; until its lease ends the retry sweep leaves the row alone.
-    lease = timezone.now() + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+    # The first attempt is queued right after commit. If that fails, the sweep queues it once this has passed.
+    first_due = timezone.now() + UNQUEUED_AFTER
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=e, endpoint=endpoint, next_attempt_at=lease)
+        [WebhookDelivery(event=e, endpoint=endpoint, next_attempt_at=first_due)
          for e in created for endpoint in endpoints if endpoint.wants(e.webhook_type)]
     )
     schedule_delivery([d.id for d in deliveries])
@@ -49,10 +72,21 @@ def schedule_delivery(delivery_ids) -> None:
     if not delivery_ids:
         return
     ids = [str(i) for i in delivery_ids]
+    transaction.on_commit(lambda: queue_now(ids))
 
-    def queue():
-        from billing_console.queue import enqueue_many
 
-        enqueue_many(("webhooks.delivery.deliver", (delivery_id,), {}) for delivery_id in ids)
+def queue_now(ids: list[str]) -> list[str]:
+    """Queue a task for each delivery and note when (queued_at); returns the ids queued. A failure is logged
+    (billing_console/queue.py) and leaves queued_at alone: the sweep finds the row."""
+    from billing_console.queue import enqueue_many
 
-    transaction.on_commit(queue)
+    now = timezone.now()
+    try:
+        results = enqueue_many((DELIVER, (delivery_id,), {"task_name": f"webhook-{delivery_id}"}) for delivery_id in ids)
+    except Exception:  # the queue's own transaction failed (broker database gone): nothing is queued
+        logger.exception("Webhook deliveries %s were not queued; the retry sweep will queue them", ", ".join(ids))
+        return []
+    queued = [delivery_id for delivery_id, task_id in zip(ids, results) if task_id is not None]
+    if queued:
+        WebhookDelivery.objects.filter(pk__in=queued).update(queued_at=now)
+    return queued

@@ -1,24 +1,47 @@
-"""The JSON object a webhook carries, serialized at delivery time (Lago does the same)."""
-from customers.models import Customer
-from customers.serializers import serialize_customer
-from invoices.models import Invoice
-from invoices.serializers import serialize_invoice
+"""Webhook bodies, rendered when the event happens (in the change's transaction) and stored on the event.
+
+As Lago (Webhooks::BaseService): the body is `{"webhook_type", "object_type", "organization_id",
+"<object_type>": {…}}` and every attempt sends the stored bytes, so a retry of one X-Lago-Unique-Key
+carries the same body, and an `invoice.drafted` says "draft" even if the invoice was finalized before
+the delivery ran.
+
+Each app owns the serializer of its objects (the one its API answers with) and registers a batch
+builder here from its AppConfig.ready(): `register("invoice", webhook_invoices)`, where a builder takes
+object ids and returns {str(id): object dict}. Webhooks import no app: apps import webhooks.
+"""
+import json
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+
+Builder = Callable[[list], dict]
+
+BUILDERS: dict[str, Builder] = {}
 
 
-def _invoice(object_id):
-    invoice = Invoice.objects.select_related("customer__billing_entity", "billing_entity").get(pk=object_id)
-    return serialize_invoice(invoice)
+def register(object_type: str, builder: Builder) -> None:
+    BUILDERS[object_type] = builder
 
 
-def _customer(object_id):
-    return serialize_customer(Customer.objects.select_related("billing_entity").get(pk=object_id))
+def render_objects(object_type: str, object_ids: Iterable) -> dict[str, dict]:
+    """{str(id): object} for these ids; every id must exist (the event is written with its object)."""
+    builder = BUILDERS.get(object_type)
+    if builder is None:
+        raise LookupError(f"No webhook payload builder for object type {object_type!r} (see webhooks/payloads.py).")
+    ids = list(dict.fromkeys(str(i) for i in object_ids))
+    objects = builder(ids)
+    missing = [i for i in ids if i not in objects]
+    if missing:
+        raise LookupError(f"Webhook objects not found: {object_type} {', '.join(missing)}")
+    return objects
 
 
-SERIALIZERS = {"invoice": _invoice, "customer": _customer}
-
-
-def serialize_object(object_type: str, object_id) -> dict:
-    serializer = SERIALIZERS.get(object_type)
-    if serializer is None:
-        return {"lago_id": str(object_id)}
-    return serializer(object_id)
+def body(webhook_type: str, object_type: str, obj: dict) -> str:
+    """The exact body: compact JSON, ASCII only (so the stored text and the bytes sent are one thing)."""
+    payload = {
+        "webhook_type": webhook_type,
+        "object_type": object_type,
+        "organization_id": settings.ORGANIZATION_ID,
+        object_type: obj,
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
