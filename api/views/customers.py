@@ -7,7 +7,7 @@ from customers.models import Customer, CustomerMetadata
 from customers.serializers import serialize_customer
 
 from .. import errors, services
-from ..http import endpoint, ok, paginate, query_list, root
+from ..http import endpoint, ok, paginate, query_bool, query_list, query_metadata, root
 from ..parsing import parse
 from ..requests import CustomerFields
 
@@ -111,6 +111,21 @@ def list_customers(request):
         customers = customers.filter(country__in=[c.upper() for c in countries])
     if codes := query_list(request, "billing_entity_codes"):
         customers = customers.filter(billing_entity__code__in=codes)
+    if states := query_list(request, "states"):
+        customers = customers.filter(state__in=states)
+    if zipcodes := query_list(request, "zipcodes"):
+        customers = customers.filter(zipcode__in=zipcodes)
+    for name, allowed in (("account_type", Customer.AccountType.values), ("customer_type", Customer.CustomerType.values)):
+        if values := query_list(request, name):
+            if set(values) - set(allowed):
+                raise errors.validation_error({name: "value_is_invalid"})
+            customers = customers.filter(**{f"{name}__in": values})
+    if (has_tin := query_bool(request, "has_tax_identification_number")) is not None:
+        customers = customers.exclude(tax_identification_number="") if has_tin else customers.filter(tax_identification_number="")
+    if (has_type := query_bool(request, "has_customer_type")) is not None:
+        customers = customers.exclude(customer_type="") if has_type else customers.filter(customer_type="")
+    for key, value in query_metadata(request).items():
+        customers = customers.filter(metadata__key=key, metadata__value=value)
     rows, meta = paginate(request, customers.order_by("-created_at", "-sequential_id"))
     return ok({"customers": [serialize_customer(c) for c in rows], "meta": meta})
 
