@@ -492,3 +492,68 @@ def test_unknown_route_and_auth(api):
         path = re.sub(r"<str:[^>]+>", "x", route)
         response = getattr(anonymous, method.lower())(path)
         lago_spec.assert_conforms(method, template, response, status=401)
+
+
+# --- webhook payloads --------------------------------------------------------------------------
+
+def webhook_schema(webhook_type):
+    name = webhook_type.replace(".", "_")
+    return lago_spec.spec()["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_webhook_payloads_conform(api, settings):
+    """Every webhook the scenario wrote, its body built as delivery builds it, against Lago's `webhooks` section."""
+    import jsonschema
+
+    from webhooks.models import WebhookEvent
+    from webhooks.payloads import serialize_object
+
+    billed_subscription(api, settings)
+    add_on(api)
+    one_off(api)
+    seen = set()
+    for event in WebhookEvent.objects.order_by("created_at"):
+        body = {"webhook_type": event.webhook_type, "object_type": event.object_type,
+                "organization_id": settings.ORGANIZATION_ID,
+                event.object_type: serialize_object(event.object_type, event.object_id)}
+        schema = lago_spec._absolutize(webhook_schema(event.webhook_type))
+        errors = list(jsonschema.Draft202012Validator(schema, registry=lago_spec._registry()).iter_errors(body))
+        assert not errors, f"{event.webhook_type}: " + "; ".join(
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:10])
+        if event.object_type == "invoice" and body["invoice"]["invoice_type"] == "subscription":
+            assert [s["external_id"] for s in body["invoice"]["subscriptions"]] == ["sub-1"]
+            assert len(body["invoice"]["billing_periods"]) == 1
+        seen.add(event.webhook_type)
+    assert {"customer.created", "invoice.created", "invoice.one_off_created"} <= seen, seen
+
+
+# --- the real lago-python-client ------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_lago_python_client_round_trips_the_customer_fields(live_server, api_key):
+    from lago_python_client.client import Client
+    from lago_python_client.models import Customer, CustomerBillingConfiguration, Metadata, MetadataList
+
+    lago = Client(api_key=api_key[1], api_url=live_server.url)
+    created = lago.customers.create(Customer(
+        external_id="hooli", name="Hooli", firstname="Gavin", lastname="Belson", customer_type="company",
+        logo_url="https://hooli.example/logo.png", currency="USD",
+        billing_configuration=CustomerBillingConfiguration(document_locale="fr", payment_provider="stripe",
+                                                           provider_customer_id="cus_123", sync=True),
+        metadata=MetadataList(__root__=[Metadata(key="vat_note", value="reverse charge", display_in_invoice=True)]),
+    ))
+    found = lago.customers.find("hooli")
+    for answer in (created, found):
+        assert (answer.firstname, answer.lastname, answer.customer_type, answer.logo_url) == (
+            "Gavin", "Belson", "company", "https://hooli.example/logo.png")
+        assert answer.billing_configuration.document_locale == "fr"
+        assert answer.billing_configuration.payment_provider == "stripe"
+        assert answer.billing_configuration.provider_customer_id == "cus_123"
+        [item] = answer.metadata.__root__
+        assert (item.key, item.value, item.display_in_invoice) == ("vat_note", "reverse charge", True)
+    # Lago's upsert: the entry named by its id is updated, one without id is added.
+    updated = lago.customers.create(Customer(external_id="hooli", metadata=MetadataList(__root__=[
+        Metadata(id=found.metadata.__root__[0].lago_id, key="vat_note", value="exempt", display_in_invoice=False),
+        Metadata(key="crm_id", value="42", display_in_invoice=False)])))
+    assert [(m.key, m.value) for m in updated.metadata.__root__] == [("vat_note", "exempt"), ("crm_id", "42")]
+    assert updated.firstname == "Gavin"  # untouched keys stay
