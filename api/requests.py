@@ -85,7 +85,7 @@ class BillingEntityCreateFields(BillingEntityFields):
 
 # --- customers ---------------------------------------------------------------------------------
 
-class CustomerBillingConfiguration(Body):
+class CustomerBillingConfigurationInput(Body):
     invoice_grace_period: LagoInt | None = None
     document_locale: LagoStr | None = _documented(pattern="^[a-z]{2}(-[A-Za-z]{2})?$")
     payment_provider: LagoStr | None = Field(None, json_schema_extra={"enum": ["stripe", "adyen", "gocardless", None]})
@@ -142,7 +142,7 @@ class CustomerFields(Body):
     net_payment_term: LagoInt | None = None
     billing_entity_code: LagoStr | None = None
     tax_codes: StrList = None
-    billing_configuration: CustomerBillingConfiguration = None
+    billing_configuration: CustomerBillingConfigurationInput = None
     metadata: list_of(CustomerMetadataItem) | None = _documented(maxItems=5)
     # Checked by the view before anything else (any value but the three strings is invalid_value, as Lago).
     finalize_zero_amount_invoice: str = _enum("inherit", "skip", "finalize")

@@ -95,15 +95,42 @@ NOT_IN_LAGO = {
 
 
 def check(method, template, response, status=200):
-    """assert_conforms, with the documented template spelled out at every call (test_every_route_is_covered reads them)."""
-    return lago_spec.assert_conforms(method, template, response, status=status)
+    """assert_conforms, with the documented template spelled out at every call (test_every_route_is_covered reads
+    them); the same answer is then checked against our own document (api/openapi.py), which must describe it too."""
+    body = lago_spec.assert_conforms(method, template, response, status=status)
+    conforms_to_ours(method, template, status, body)
+    return body
+
+
+OUR_DOC = None
+
+
+def conforms_to_ours(method, template, status, body):
+    import jsonschema
+
+    from api.openapi import document
+
+    global OUR_DOC
+    OUR_DOC = OUR_DOC or document()
+    ours = OUR_DOC["paths"][template.replace("{external_customer_id}", "{external_id}")][method.lower()]
+    answer = ours["responses"].get(str(status))
+    assert answer is not None, f"api/openapi.py documents no {status} for {method} {template}"
+    content = answer["content"].get("application/json")
+    if content is None or body is None:
+        return
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": OUR_DOC["components"], **content["schema"]}
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(body))
+    assert not errors, f"{method} {template} {status} vs api/openapi.py: " + "; ".join(
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:10])
 
 
 def conforms_unwrapped(method, template, response, key, status=200):
     """Billing entities: Lago's server and client wrap the object in `key`; its file does not (contract §9.1)."""
     assert response.status_code == status, response.content
     body = response.json()
-    return lago_spec.assert_conforms(method, template, (status, body[key]), status=status)
+    lago_spec.assert_conforms(method, template, (status, body[key]), status=status)
+    conforms_to_ours(method, template, status, body)
+    return body
 
 
 def conforms_schema(name, value):
