@@ -54,9 +54,12 @@ SCHEMAS = {
         {"lago_id": S, "code": S, "name": S, "is_default": B, "created_at": DATETIME, "updated_at": DATETIME},
         {"default_currency": S, "timezone": S, "email": NS, "legal_name": NS, "legal_number": NS,
          "tax_identification_number": NS, "address_line1": NS, "address_line2": NS, "city": NS, "state": NS,
-         "zipcode": NS, "country": NS, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
+         "zipcode": NS, "country": S, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
          "document_number_prefix": S, "finalize_zero_amount_invoice": B, "net_payment_term": I,
          "invoice_grace_period": I, "invoice_footer": NS, "document_locale": S,
+         "subscription_invoice_issuing_date_anchor": {"enum": ["current_period_end", "next_period_start"]},
+         "subscription_invoice_issuing_date_adjustment": {"enum": ["align_with_finalization_date", "keep_anchor"]},
+         "email_settings": {"type": "array", "items": S}, "eu_tax_management": B, "logo_url": NS,
          "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
     # Lago's OrganizationObject: the instance's id and name, its default billing entity's settings.

@@ -17,8 +17,9 @@ def serialize_tax(tax: Tax) -> dict:
 
 
 def serialize_billing_entity(entity: BillingEntity) -> dict:
-    """Flat, as Lago answers: invoice_grace_period and friends are top-level here."""
-    return {
+    """Lago's BillingEntityObject. Flat, as Lago answers: invoice_grace_period and friends are top-level here.
+    `country` is a country code there, never null: left out while the entity has none."""
+    data = {
         "lago_id": str(entity.pk),
         "code": entity.code,
         "name": entity.name,
@@ -42,10 +43,19 @@ def serialize_billing_entity(entity: BillingEntity) -> dict:
         "invoice_grace_period": entity.invoice_grace_period,
         "invoice_footer": entity.invoice_footer or None,
         "document_locale": entity.document_locale,
+        # How subscription invoices are dated here: billed when the next period starts, issued when finalized.
+        "subscription_invoice_issuing_date_anchor": "next_period_start",
+        "subscription_invoice_issuing_date_adjustment": "align_with_finalization_date",
+        "email_settings": [],
+        "eu_tax_management": False,
+        "logo_url": None,
         "taxes": [serialize_tax(t) for t in entity.taxes.all()],
         "created_at": iso_datetime(entity.created_at),
         "updated_at": iso_datetime(entity.updated_at),
     }
+    if not entity.country:
+        del data["country"]
+    return data
 
 
 def serialize_customer_metadata(item: CustomerMetadata) -> dict:

@@ -252,7 +252,10 @@ def test_billing_entities(api):
         "name": "Acme", "email": "billing@acme.example", "billing_configuration": {"invoice_grace_period": 2,
                                                                                   "document_locale": "fr"}}}), "billing_entity")
     conforms_unwrapped("POST", "/billing_entities", api.post("billing_entities", {"billing_entity": {
-        "code": "acme-eu", "name": "Acme EU", "default_currency": "EUR"}}), "billing_entity")
+        "code": "acme-eu", "name": "Acme EU", "default_currency": "EUR"}}), "billing_entity")  # no country: left out
+    conforms_unwrapped("POST", "/billing_entities", api.post("billing_entities", {"billing_entity": {
+        "code": "acme-fr", "name": "Acme FR", "default_currency": "EUR", "country": "FR"}}), "billing_entity")
+    check("GET", "/billing_entities", api.get("billing_entities"))
     check("GET", "/billing_entities/{code}", api.get("billing_entities/nope"), 404)
     check("PUT", "/billing_entities/{code}", api.put("billing_entities/nope", {"billing_entity": {"name": "X"}}), 404)
     check("PUT", "/billing_entities/{code}", api.put(f"billing_entities/{code}", {"billing_entity": {"net_payment_term": -1}}), 422)
