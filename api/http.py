@@ -211,6 +211,28 @@ def query_bool(request, name: str) -> bool | None:
     raise errors.validation_error({name: "value_is_invalid"})
 
 
+def query_date(request, name: str):
+    """An ISO date (YYYY-MM-DD) or None; anything else is 422 invalid_date."""
+    from datetime import date
+
+    value = request.GET.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.validation_error({name: "invalid_date"})
+
+
+def query_int(request, name: str) -> int | None:
+    value = request.GET.get(name)
+    if value in (None, ""):
+        return None
+    if not value.lstrip("-").isdigit() or abs(int(value)) >= 2**63:
+        raise errors.validation_error({name: "value_is_invalid"})
+    return int(value)
+
+
 def query_metadata(request) -> dict:
     """`metadata[key]=value` pairs."""
     found = {}

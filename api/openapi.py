@@ -55,9 +55,12 @@ SCHEMAS = {
         {"lago_id": S, "code": S, "name": S, "is_default": B, "created_at": DATETIME, "updated_at": DATETIME},
         {"default_currency": S, "timezone": S, "email": NS, "legal_name": NS, "legal_number": NS,
          "tax_identification_number": NS, "address_line1": NS, "address_line2": NS, "city": NS, "state": NS,
-         "zipcode": NS, "country": NS, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
+         "zipcode": NS, "country": S, "document_numbering": {"enum": ["per_customer", "per_billing_entity"]},
          "document_number_prefix": S, "finalize_zero_amount_invoice": B, "net_payment_term": I,
          "invoice_grace_period": I, "invoice_footer": NS, "document_locale": S,
+         "subscription_invoice_issuing_date_anchor": {"enum": ["current_period_end", "next_period_start"]},
+         "subscription_invoice_issuing_date_adjustment": {"enum": ["align_with_finalization_date", "keep_anchor"]},
+         "email_settings": {"type": "array", "items": S}, "eu_tax_management": B, "logo_url": NS,
          "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
     # Lago's OrganizationObject: the instance's id and name, its default billing entity's settings.
@@ -70,25 +73,57 @@ SCHEMAS = {
          "legal_name": NS, "legal_number": NS, "tax_identification_number": NS,
          "finalize_zero_amount_invoice": B, "net_payment_term": I, "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
+    "CustomerMetadata": _obj({"lago_id": S, "key": S, "value": S, "display_in_invoice": B, "created_at": DATETIME}),
+    "Address": _obj({}, {f: NS for f in ["address_line1", "address_line2", "city", "state", "zipcode", "country"]}),
+    # Keys without a value are left out (invoice_grace_period is an integer, payment_provider one of three names).
+    "CustomerBillingConfiguration": _obj({}, {
+        "invoice_grace_period": I, "document_locale": S, "payment_provider": {"enum": ["stripe", "adyen", "gocardless"]},
+        "payment_provider_code": S, "provider_customer_id": S, "sync": B, "sync_with_provider": B,
+        "provider_payment_methods": {"type": ["array", "null"], "items": S}}),
     "Customer": _obj(
-        {"lago_id": S, "external_id": S, "created_at": DATETIME, "updated_at": DATETIME, "applicable_timezone": S},
-        {"sequential_id": I, "billing_entity_code": S, "name": NS, "email": NS, "currency": NS, "timezone": NS,
-         "country": NS, "net_payment_term": NI,
-         "finalize_zero_amount_invoice": {"enum": ["inherit", "skip", "finalize"]},
-         "billing_configuration": _obj({}, {"invoice_grace_period": NI, "payment_provider": NS, "document_locale": NS}),
-         "metadata": {"type": "array"}, "taxes": {"type": "array", "items": _ref("Tax")}},
+        {"lago_id": S, "sequential_id": I, "slug": S, "external_id": S, "created_at": DATETIME, "updated_at": DATETIME,
+         "applicable_timezone": S},
+        {"billing_entity_code": S, "account_type": {"enum": ["customer", "partner"]},
+         "customer_type": {"enum": ["company", "individual", None]},
+         **{f: NS for f in ["name", "firstname", "lastname", "legal_name", "legal_number", "tax_identification_number",
+                            "email", "phone", "url", "logo_url", "address_line1", "address_line2", "city", "state",
+                            "zipcode", "country", "currency", "timezone"]},
+         "net_payment_term": NI, "finalize_zero_amount_invoice": {"enum": ["inherit", "skip", "finalize"]},
+         "skip_invoice_custom_sections": B, "shipping_address": _ref("Address"),
+         "billing_configuration": _ref("CustomerBillingConfiguration"),
+         "metadata": {"type": "array", "items": _ref("CustomerMetadata"), "maxItems": 5},
+         "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
     "AddOn": _obj(
         {"lago_id": S, "name": S, "code": S, "amount_cents": I, "amount_currency": S, "created_at": DATETIME},
         {"invoice_display_name": NS, "description": NS, "taxes": {"type": "array", "items": _ref("Tax")}},
     ),
-    "Fee": _obj({}, {
-        "lago_id": S, "lago_invoice_id": S, "amount_cents": I, "amount_currency": S, "taxes_amount_cents": I,
-        "total_amount_cents": I, "units": S, "unit_amount_cents": I, "description": NS, "invoice_display_name": NS,
-        "from_date": NS, "to_date": NS, "payment_status": S,
-        "item": _obj({"type": S, "code": S}, {"name": S, "invoice_display_name": S, "lago_item_id": NS, "item_type": S}),
-        "applied_taxes": {"type": "array"},
-    }),
+    # Names ending in _cents are minor units (integers, or strings when precise); precise_amount,
+    # precise_total_amount, taxes_precise_amount and precise_unit_amount are major units, as strings.
+    "Fee": _obj(
+        {"item": _obj({"type": {"enum": ["subscription", "charge", "add_on", "credit"]}, "code": S, "name": S,
+                       "lago_item_id": S, "item_type": {"enum": ["AddOn", "BillableMetric", "Subscription", "WalletTransaction"]}},
+                      {"description": NS, "invoice_display_name": S, "filter_invoice_display_name": NS,
+                       "filters": {"type": ["object", "null"], "additionalProperties": {"type": "array", "items": S}},
+                       "grouped_by": {"type": "object"}}),
+         "amount_cents": I, "amount_currency": S, "taxes_amount_cents": I, "taxes_rate": {"type": "number"},
+         "total_amount_cents": I, "total_amount_currency": S, "pay_in_advance": B, "invoiceable": B, "units": S,
+         "total_aggregated_units": S, "precise_unit_amount": S, "sub_total_excluding_taxes_amount_cents": I,
+         "sub_total_excluding_taxes_precise_amount_cents": S, "payment_status": {"enum": ["pending", "succeeded", "failed"]}},
+        {"lago_id": S, "lago_charge_id": NS, "lago_charge_filter_id": NS, "lago_invoice_id": S, "lago_subscription_id": NS,
+         "external_subscription_id": NS, "lago_customer_id": S, "external_customer_id": S, "precise_amount": S,
+         "precise_total_amount": S, "taxes_precise_amount": S, "precise_coupons_amount_cents": S, "unit_amount_cents": I,
+         "events_count": NI, "amount_details": {"type": "object"}, "self_billed": B, "description": NS,
+         "invoice_display_name": NS, "from_date": NS, "to_date": NS, "adjustment": S, "created_at": DATETIME,
+         "succeeded_at": NS, "failed_at": NS, "refunded_at": NS,
+         "applied_taxes": {"type": "array", "items": _obj({"tax_code": S, "amount_cents": I}, {
+             "lago_id": S, "lago_fee_id": S, "lago_tax_id": NS, "tax_name": S, "tax_rate": {"type": "number"},
+             "tax_description": NS, "amount_currency": S, "created_at": DATETIME})}},
+    ),
+    "BillingPeriod": _obj({f: S for f in ["lago_subscription_id", "external_subscription_id", "lago_plan_id"]} | {
+        f: DATETIME for f in ["subscription_from_datetime", "subscription_to_datetime", "charges_from_datetime",
+                              "charges_to_datetime"]} | {
+        "invoicing_reason": {"enum": ["subscription_starting", "subscription_periodic", "subscription_terminating"]}}),
     "Invoice": _obj(
         {"lago_id": S, "number": S, "payment_overdue": B, "net_payment_term": I, "invoice_type": S, "version_number": I,
          "status": {"enum": ["draft", "finalized", "voided", "failed", "pending", "closed", "deleted"]},
@@ -97,20 +132,27 @@ SCHEMAS = {
              "fees_amount_cents", "coupons_amount_cents", "taxes_amount_cents", "credit_notes_amount_cents",
              "progressive_billing_credit_amount_cents", "sub_total_excluding_taxes_amount_cents",
              "sub_total_including_taxes_amount_cents", "total_amount_cents", "total_due_amount_cents",
-             "prepaid_credit_amount_cents"]}},
-        {"sequential_id": NI, "issuing_date": {"type": ["string", "null"], "format": "date"},
-         "payment_due_date": {"type": ["string", "null"], "format": "date"}, "total_paid_amount_cents": I,
-         "voided_at": NS, "finalized_at": NS, "file_url": NS, "billing_entity_code": S,
-         "created_at": DATETIME, "updated_at": DATETIME, "customer": _ref("Customer"),
+             "prepaid_credit_amount_cents"]},
+         # A draft's dates are the provisional ones; its sequential_id and file_url are left out until it has them.
+         "billing_entity_code": S, "issuing_date": {"type": "string", "format": "date"}, "created_at": DATETIME,
+         "updated_at": DATETIME},
+        {"sequential_id": I, "payment_due_date": {"type": "string", "format": "date"}, "total_paid_amount_cents": I,
+         "voided_at": NS, "finalized_at": NS, "file_url": S, "voided_invoice_id": NS, "customer": _ref("Customer"),
          "metadata": {"type": "array", "items": _obj({"key": S, "value": S}, {"lago_id": S, "created_at": S})},
          "applied_taxes": {"type": "array", "items": _obj({"tax_code": S, "tax_rate": {"type": "number"}, "amount_cents": I})},
-         "fees": {"type": "array", "items": _ref("Fee")}},
+         "web_url": NS, "self_billed": B},
     ),
+    # One invoice (GET, writes, webhooks): the list item with its fees, credits, subscriptions and billing periods.
+    "InvoiceExtended": {"allOf": [_ref("Invoice"), _obj({}, {
+        "fees": {"type": "array", "items": _ref("Fee")}, "credits": {"type": "array"},
+        "subscriptions": {"type": "array", "items": _ref("Subscription")},
+        "billing_periods": {"type": "array", "items": _ref("BillingPeriod")}})]},
     "WebhookEndpoint": _obj(
         {"lago_id": S, "lago_organization_id": S, "webhook_url": S, "created_at": DATETIME},
         {"signature_algo": {"enum": ["jwt", "hmac"]}, "name": NS, "event_types": {"type": ["array", "null"], "items": S}},
     ),
-    "PublicKey": _wrap("webhook", _obj({"public_key": S})),
+    "PublicKeyObject": _obj({"public_key": S}),
+    "PublicKey": _wrap("webhook", _ref("PublicKeyObject")),
     "Event": _obj(
         {"lago_id": S, "transaction_id": S, "external_subscription_id": S, "code": S, "timestamp": DATETIME},
         {"lago_customer_id": NS, "lago_subscription_id": NS, "precise_total_amount_cents": NS,
@@ -120,7 +162,7 @@ SCHEMAS = {
         {"lago_id": S, "name": S, "code": S, "created_at": DATETIME,
          "filters": {"type": "array", "items": _obj({"key": S, "values": {"type": "array", "items": S}})}},
         {"description": NS, "aggregation_type": {"enum": ["count_agg", "sum_agg", "max_agg", "unique_count_agg"]},
-         "field_name": NS, "recurring": B, "weighted_interval": NS, "expression": NS, "rounding_function": NS,
+         "field_name": NS, "recurring": B, "weighted_interval": NS, "rounding_function": NS,
          "rounding_precision": NI},
     ),
     "ChargeFilter": _obj({"values": {"type": "object", "additionalProperties": {"type": "array", "items": S}}},
@@ -128,22 +170,26 @@ SCHEMAS = {
     "Charge": _obj(
         {"lago_id": S, "lago_billable_metric_id": S, "billable_metric_code": S, "charge_model": {"enum": CHARGE_MODELS},
          "properties": {"type": "object"}, "filters": {"type": "array", "items": _ref("ChargeFilter")}},
-        {"created_at": DATETIME, "pay_in_advance": B, "invoiceable": B, "prorated": B, "min_amount_cents": I,
-         "invoice_display_name": NS, "taxes": {"type": "array"}},
+        {"created_at": DATETIME, "pay_in_advance": B, "invoiceable": B, "regroup_paid_fees": {"enum": [None, "invoice"]},
+         "prorated": B, "min_amount_cents": I, "invoice_display_name": NS, "taxes": {"type": "array"}},
     ),
     "Plan": _obj(
         {"lago_id": S, "name": S, "code": S, "created_at": DATETIME},
-        {"invoice_display_name": NS, "interval": {"enum": INTERVALS}, "description": NS, "amount_cents": I,
+        {"invoice_display_name": S, "interval": {"enum": INTERVALS}, "description": S, "amount_cents": I,
          "amount_currency": S, "trial_period": {"type": "number"}, "pay_in_advance": B, "bill_charges_monthly": NB,
          "charges": {"type": "array", "items": _ref("Charge")}, "taxes": {"type": "array"}},
     ),
     "Subscription": _obj(
-        {"lago_id": S},
-        {"external_id": S, "lago_customer_id": S, "external_customer_id": S, "name": NS, "plan_code": S,
-         "plan_amount_cents": I, "plan_amount_currency": S, "status": {"enum": ["active", "terminated"]},
-         "billing_time": {"enum": ["calendar", "anniversary"]}, "subscription_at": DATETIME, "started_at": DATETIME,
-         "terminated_at": {"type": ["string", "null"], "format": "date-time"}, "canceled_at": NS, "ending_at": NS,
-         "previous_plan_code": NS, "next_plan_code": NS, "downgrade_plan_date": NS, "created_at": DATETIME},
+        {"lago_id": S, "external_id": S, "lago_customer_id": S, "external_customer_id": S, "name": NS, "plan_code": S,
+         "status": {"enum": ["active", "terminated"]}, "billing_time": {"enum": ["calendar", "anniversary"]},
+         "subscription_at": DATETIME, "started_at": DATETIME, "created_at": DATETIME,
+         **{f: {"type": ["string", "null"], "format": "date-time"} for f in [
+             "trial_ended_at", "terminated_at", "canceled_at", "ending_at", "current_billing_period_started_at",
+             "current_billing_period_ending_at"]},
+         "previous_plan_code": NS, "next_plan_code": NS, "downgrade_plan_date": NS,
+         "on_termination_credit_note": {"enum": ["credit", "refund", "offset", "skip", None]},
+         "on_termination_invoice": {"enum": ["generate", "skip"]}},
+        {"billing_entity_code": S, "plan_amount_cents": I, "plan_amount_currency": S},
     ),
     "Coupon": _obj(
         {"lago_id": S, "name": S, "code": S, "created_at": DATETIME, "expiration": {"enum": ["no_expiration", "time_limit"]}},
@@ -250,13 +296,20 @@ ERRORS = {
 }
 
 
+# One error shape (api/errors.py), published under Lago's name for each status.
+ERROR_SCHEMAS = {"400": "ApiErrorBadRequest", "401": "ApiErrorUnauthorized", "403": "ApiErrorForbidden",
+                 "404": "ApiErrorNotFound", "405": "ApiErrorNotAllowed", "422": "ApiErrorUnprocessableEntity"}
+SCHEMAS.update({name: deepcopy(SCHEMAS["Error"]) for name in ERROR_SCHEMAS.values()})
+del SCHEMAS["Error"]
+
+
 def _op(summary, ok_schema=None, *, body=None, body_required=True, errors=("401",), params=None, ok_description="OK"):
     op = {"summary": summary, "responses": {}}
     if ok_schema is not None:
         op["responses"]["200"] = {"description": ok_description,
                                   "content": {"application/json": {"schema": ok_schema}}}
     for code in errors:
-        op["responses"][code] = {"description": ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
+        op["responses"][code] = {"description": ERRORS[code], "content": {"application/json": {"schema": _ref(ERROR_SCHEMAS[code])}}}
     if body:
         op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     if params:
@@ -273,7 +326,7 @@ def _query(*names):
 
 
 BE, CU, AO, INV, WE, EV, BM, PL, SU = (_wrap(k, _ref(v)) for k, v in [
-    ("billing_entity", "BillingEntity"), ("customer", "Customer"), ("add_on", "AddOn"), ("invoice", "Invoice"),
+    ("billing_entity", "BillingEntity"), ("customer", "Customer"), ("add_on", "AddOn"), ("invoice", "InvoiceExtended"),
     ("webhook_endpoint", "WebhookEndpoint"), ("event", "Event"), ("billable_metric", "BillableMetric"), ("plan", "Plan"),
     ("subscription", "Subscription")])
 CO, AC, CN = (_wrap(k, _ref(v)) for k, v in [("coupon", "Coupon"), ("applied_coupon", "AppliedCoupon"), ("credit_note", "CreditNote")])
@@ -484,11 +537,54 @@ PATHS = {
     "/webhooks/json_public_key": {"get": _op("The RSA public key of jwt signatures (base64 of the PEM)", _ref("PublicKey"))},
     "/webhooks/public_key": {"get": {"summary": "The same key as text/plain", "responses": {
         "200": {"description": "base64 of the PEM", "content": {"text/plain": {"schema": S}}},
-        "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref("Error")}}}}}},
+        "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref(ERROR_SCHEMAS["401"])}}}}}},
 }
 
 
+# Our schema names → Lago's (the same objects are published under the names of Lago's OpenAPI document).
+RENAMES = {
+    "Tax": "TaxObject", "BillingEntity": "BillingEntityObject", "Organization": "OrganizationObject",
+    "Customer": "CustomerObject", "AddOn": "AddOnObject", "Fee": "FeeObject", "BillingPeriod": "BillingPeriodObject",
+    "Invoice": "InvoiceObject", "InvoiceExtended": "InvoiceObjectExtended", "WebhookEndpoint": "WebhookEndpointObject",
+    "PublicKeyObject": "WebhookPublicKeyObject", "PublicKey": "WebhookPublicKey", "Event": "EventObject",
+    "BillableMetric": "BillableMetricObject", "ChargeFilter": "ChargeFilterObject", "Charge": "ChargeObject",
+    "Plan": "PlanObject", "Subscription": "SubscriptionObject", "Coupon": "CouponObject",
+    "AppliedCoupon": "AppliedCouponObject", "CreditNote": "CreditNoteObject",
+    # request bodies
+    "BillingEntityCreate": "BillingEntityCreateInput", "BillingEntityUpdate": "BillingEntityUpdateInput",
+    "OrganizationUpdate": "OrganizationUpdateInput", "CustomerInput": "CustomerCreateInput", "AddOnInput": "AddOnCreateInput",
+    "InvoiceUpdate": "InvoiceUpdateInput", "OneOffInvoiceInput": "InvoiceOneOffCreateInput", "VoidOptions": "InvoiceVoidInput",
+    "CouponInput": "CouponCreateInput", "CreditNoteInput": "CreditNoteCreateInput", "BatchEventInput": "EventBatchInput",
+    "BillableMetricInput": "BillableMetricCreateInput", "BillableMetricFilter": "BillableMetricFilterInput",
+    "PlanInput": "PlanCreateInput", "SubscriptionInput": "SubscriptionCreateInput",
+    "WebhookEndpointInput": "WebhookEndpointCreateInput",
+}
+
+
+def _renamed(node):
+    prefix = "#/components/schemas/"
+    if isinstance(node, list):
+        return [_renamed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str) and value.startswith(prefix):
+            name = value[len(prefix):]
+            out[key] = prefix + RENAMES.get(name, name)
+        else:
+            out[key] = _renamed(value)
+    return out
+
+
 def document() -> dict:
+    doc = _document()
+    schemas = doc["components"]["schemas"]
+    doc["components"]["schemas"] = {RENAMES.get(name, name): schema for name, schema in schemas.items()}
+    return _renamed(doc)
+
+
+def _document() -> dict:
     return deepcopy({
         "openapi": "3.1.0",
         "info": {"title": "billing-console API (Lago-compatible subset)", "version": "1.0.0"},

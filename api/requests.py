@@ -85,33 +85,65 @@ class BillingEntityCreateFields(BillingEntityFields):
 
 # --- customers ---------------------------------------------------------------------------------
 
-class CustomerBillingConfiguration(Body):
+class CustomerBillingConfigurationInput(Body):
     invoice_grace_period: LagoInt | None = None
+    document_locale: LagoStr | None = _documented(pattern="^[a-z]{2}(-[A-Za-z]{2})?$")
+    payment_provider: LagoStr | None = Field(None, json_schema_extra={"enum": ["stripe", "adyen", "gocardless", None]})
+    payment_provider_code: LagoStr | None = None
+    provider_customer_id: LagoStr | None = None
+    sync: LagoBool | None = None
+    sync_with_provider: LagoBool | None = None
+    provider_payment_methods: StrList | None = None
 
 
-class CustomerFields(Body):
-    documented_required = ("external_id",)
-    external_id: LagoStr = None
-    name: LagoStr | None = None
-    legal_name: LagoStr | None = None
-    legal_number: LagoStr | None = None
-    tax_identification_number: LagoStr | None = None
-    email: LagoStr | None = None
-    phone: LagoStr | None = None
-    url: LagoStr | None = None
+class CustomerAddress(Body):
     address_line1: LagoStr | None = None
     address_line2: LagoStr | None = None
     city: LagoStr | None = None
     state: LagoStr | None = None
     zipcode: LagoStr | None = None
     country: LagoStr | None = None
+
+
+class CustomerMetadataItem(Body):
+    """Lago's upsert: an item with the `id` of one of the customer's entries updates it, one without
+    creates an entry, and the customer's entries left out of the list are deleted."""
+    documented_required = ("key", "value")
+    id: LagoStr | None = None
+    key: LagoStr = None
+    value: LagoStr = None
+    display_in_invoice: LagoBool | None = None
+
+
+class CustomerFields(Body):
+    documented_required = ("external_id",)
+    external_id: LagoStr = None
+    name: LagoStr | None = None
+    firstname: LagoStr | None = None
+    lastname: LagoStr | None = None
+    account_type: LagoStr | None = Field(None, json_schema_extra={"enum": ["customer", "partner", None]})
+    customer_type: LagoStr | None = Field(None, json_schema_extra={"enum": ["company", "individual", None]})
+    legal_name: LagoStr | None = None
+    legal_number: LagoStr | None = None
+    tax_identification_number: LagoStr | None = None
+    email: LagoStr | None = None
+    phone: LagoStr | None = None
+    url: LagoStr | None = None
+    logo_url: LagoStr | None = None
+    address_line1: LagoStr | None = None
+    address_line2: LagoStr | None = None
+    city: LagoStr | None = None
+    state: LagoStr | None = None
+    zipcode: LagoStr | None = None
+    country: LagoStr | None = None
+    shipping_address: CustomerAddress | None = None
     currency: LagoStr | None = None
     timezone: LagoStr | None = None
     net_payment_term: LagoInt | None = None
     billing_entity_code: LagoStr | None = None
     tax_codes: StrList = None
-    billing_configuration: CustomerBillingConfiguration = None
-    metadata: LagoList = Field(None, description="accepted, not stored")
+    billing_configuration: CustomerBillingConfigurationInput = None
+    metadata: list_of(CustomerMetadataItem) | None = _documented(maxItems=5)
     # Checked by the view before anything else (any value but the three strings is invalid_value, as Lago).
     finalize_zero_amount_invoice: str = _enum("inherit", "skip", "finalize")
 

@@ -9,7 +9,7 @@ from billing_console.serialization import decimal_str, iso_datetime
 from customers.models import BillingEntity
 from customers.serializers import serialize_tax
 from plans.models import BillableMetric, Charge, Plan
-from subscriptions.models import Subscription
+from subscriptions.serializers import serialize_subscription  # noqa: F401 (the API's name for it)
 from webhooks.models import WebhookEndpoint
 
 
@@ -85,14 +85,16 @@ def iso_millis(value) -> str | None:
     return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def serialize_event(event, subscription_ids: dict) -> dict:
-    """Lago's EventResponse; `subscription_ids` maps external_subscription_id -> (lago id, lago customer id)."""
+def serialize_event(event, subscription_ids: dict, *, created: bool = False) -> dict:
+    """Lago's EventObject; `subscription_ids` maps external_subscription_id -> (lago id, lago customer id).
+    `created`: the answer of POST /events and /events/batch, where Lago's lago_customer_id is always null
+    (its events are processed asynchronously)."""
     lago_subscription_id, lago_customer_id = subscription_ids.get(event.external_subscription_id, (None, None))
     precise = event.precise_total_amount_cents
     return {
         "lago_id": str(event.id),
         "transaction_id": event.transaction_id,
-        "lago_customer_id": lago_customer_id,
+        "lago_customer_id": None if created else lago_customer_id,
         "lago_subscription_id": lago_subscription_id,
         "external_subscription_id": event.external_subscription_id,
         "code": event.code,
@@ -116,7 +118,6 @@ def serialize_billable_metric(metric: BillableMetric) -> dict:
         "field_name": metric.field_name or None,
         "recurring": False,
         "weighted_interval": None,
-        "expression": None,
         "rounding_function": None,
         "rounding_precision": None,
         "created_at": iso_datetime(metric.created_at),
@@ -133,6 +134,7 @@ def serialize_charge(charge: Charge) -> dict:
         "charge_model": charge.charge_model,
         "pay_in_advance": False,
         "invoiceable": True,
+        "regroup_paid_fees": None,
         "prorated": False,
         "min_amount_cents": 0,
         "invoice_display_name": charge.invoice_display_name or None,
@@ -144,14 +146,15 @@ def serialize_charge(charge: Charge) -> dict:
 
 
 def serialize_plan(plan: Plan) -> dict:
+    """Lago's PlanObject: invoice_display_name and description are strings there, left out when empty."""
+    optional = {"invoice_display_name": plan.invoice_display_name, "description": plan.description}
     return {
         "lago_id": str(plan.pk),
         "name": plan.name,
-        "invoice_display_name": plan.invoice_display_name or None,
+        **{key: value for key, value in optional.items() if value},
         "created_at": iso_datetime(plan.created_at),
         "code": plan.code,
         "interval": plan.interval,
-        "description": plan.description or None,
         "amount_cents": plan.amount_cents,
         "amount_currency": plan.currency,
         "trial_period": 0.0,
@@ -159,29 +162,4 @@ def serialize_plan(plan: Plan) -> dict:
         "bill_charges_monthly": None,
         "charges": [serialize_charge(c) for c in plan.charges.all()],
         "taxes": [],
-    }
-
-
-def serialize_subscription(subscription: Subscription) -> dict:
-    plan, customer = subscription.plan, subscription.customer
-    return {
-        "lago_id": str(subscription.pk),
-        "external_id": subscription.external_id,
-        "lago_customer_id": str(customer.pk),
-        "external_customer_id": customer.external_id,
-        "name": subscription.name or None,
-        "plan_code": plan.code,
-        "plan_amount_cents": plan.amount_cents,
-        "plan_amount_currency": plan.currency,
-        "status": subscription.status,
-        "billing_time": subscription.billing_time,
-        "subscription_at": iso_datetime(subscription.started_at),
-        "started_at": iso_datetime(subscription.started_at),
-        "terminated_at": iso_datetime(subscription.terminated_at),
-        "canceled_at": None,
-        "ending_at": None,
-        "previous_plan_code": None,
-        "next_plan_code": None,
-        "downgrade_plan_date": None,
-        "created_at": iso_datetime(subscription.created_at),
     }

@@ -97,19 +97,24 @@ def update_billing_entity(entity: BillingEntity, values: dict, actor, *, tax_cod
 
 # --- customers -----------------------------------------------------------------------------
 
-def upsert_customer(external_id: str, values: dict, actor, *, billing_entity_code=None, tax_codes=None) -> tuple[Customer, bool]:
+def upsert_customer(external_id: str, values: dict, actor, *, billing_entity_code=None, tax_codes=None,
+                    metadata=None) -> tuple[Customer, bool]:
     """Create or update by external_id; only the keys in `values` change. Returns (customer, created).
+
+    `metadata` (None: untouched) is Lago's list upsert (Customers::Metadata::UpdateService): an item
+    with the id of one of the customer's entries updates it, one without creates one, and the
+    entries left out are deleted.
 
     Two first-time upserts of one external_id race to insert: the loser's unique violation
     rolls its transaction back and it runs again as an update of the winner's row.
     """
     try:
-        return _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
+        return _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes, metadata)
     except IntegrityError:
-        return _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
+        return _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes, metadata)
 
 
-def _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes):
+def _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes, metadata):
     from invoices.grace_period import grace_period_changed
 
     with transaction.atomic():
@@ -129,6 +134,8 @@ def _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
             _full_clean(customer, exclude=["sequential_id"])
             customer.save()
         _set_taxes(customer, tax_codes, before, after)
+        if _set_metadata(customer, metadata, before, after) and not created:
+            customer.save(update_fields=["updated_at"])
         if created:
             audit_log.record("customer.created", actor, obj=customer, after=after)
             outbox.record("customer.created", customer)
@@ -138,6 +145,39 @@ def _upsert_customer(external_id, values, actor, billing_entity_code, tax_codes)
             if customer.invoice_grace_period != previous_grace:
                 grace_period_changed(actor=actor, customer=customer, previous_days=previous_grace)
     return customer, created
+
+
+def _metadata_rows(customer) -> list[str]:
+    return [f"{m.key}={m.value}" + (" (on invoices)" if m.display_in_invoice else "") for m in customer.metadata.all()]
+
+
+def _set_metadata(customer: Customer, items, before, after) -> bool:
+    """Lago's metadata upsert; returns whether anything changed."""
+    from customers.models import CustomerMetadata
+
+    if items is None:
+        return False
+    old = _metadata_rows(customer)
+    existing = {str(m.pk): m for m in customer.metadata.all()}
+    kept = {item["id"] for item in items if item.get("id") in existing}
+    CustomerMetadata.objects.filter(customer=customer).exclude(pk__in=kept).delete()
+    # Keys may move between kept entries: park them first, so the unique (customer, key) never trips.
+    for pk in kept:
+        CustomerMetadata.objects.filter(pk=pk).update(key=f"\x1f{pk}")
+    for item in items:
+        fields = {"key": item["key"], "value": item["value"], "display_in_invoice": bool(item.get("display_in_invoice"))}
+        if item.get("id") in kept:
+            row = existing[item["id"]]
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save()
+        else:
+            CustomerMetadata.objects.create(customer=customer, **fields)
+    new = _metadata_rows(customer)
+    if new == old:
+        return False
+    before["metadata"], after["metadata"] = old, new
+    return True
 
 
 def _billing_entity_for_new(code):

@@ -11,7 +11,7 @@ from audit.actors import Actor
 from invoices.grace_period import grace_period_changed
 from invoices.one_off_admin import OneOffInvoiceAdminMixin, create_one_off_invoice_action
 
-from .models import BillingEntity, Customer, Tax
+from .models import BillingEntity, Customer, CustomerMetadata, Tax
 
 
 class GracePeriodAdminMixin:
@@ -73,6 +73,14 @@ class BillingEntityAdmin(GracePeriodAdminMixin, admin.ModelAdmin):
     ]
 
 
+class CustomerMetadataInline(admin.TabularInline):
+    """Lago's customer metadata (at most 5); those shown on invoices print on the invoice page and PDF."""
+    model = CustomerMetadata
+    fields = ["key", "value", "display_in_invoice"]
+    extra = 0
+    max_num = CustomerMetadata.MAX_PER_CUSTOMER
+
+
 @admin.register(Customer)
 class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelAdmin):
     grace_period_target = "customer"
@@ -83,14 +91,23 @@ class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelA
     list_select_related = ["billing_entity"]
     actions = [create_one_off_invoice_action]
     filter_horizontal = ["taxes"]
-    readonly_fields = ["sequential_id", "created_at", "updated_at"]
+    inlines = [CustomerMetadataInline]
+    readonly_fields = ["sequential_id", "slug", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["external_id", "sequential_id", "billing_entity", "name", "email", "currency", "timezone"]}),
+        (None, {"fields": ["external_id", "sequential_id", "slug", "billing_entity", "account_type", "customer_type", "name",
+                           "firstname", "lastname", "email", "currency", "timezone", "logo_url"]}),
         ("Legal and address", {"fields": ["legal_name", "legal_number", "tax_identification_number", "phone", "url",
                                           "address_line1", "address_line2", "city", "state", "zipcode", "country"],
                                "classes": ["collapse"]}),
+        ("Shipping address", {"fields": ["shipping_address_line1", "shipping_address_line2", "shipping_city",
+                                         "shipping_state", "shipping_zipcode", "shipping_country"],
+                              "classes": ["collapse"]}),
         ("Invoicing (empty: the billing entity's)", {"fields": ["invoice_grace_period", "net_payment_term",
-                                                                 "finalize_zero_amount_invoice", "taxes"]}),
+                                                                 "finalize_zero_amount_invoice", "taxes", "document_locale"]}),
+        ("Payment provider (stored for Lago clients; no provider is called)", {
+            "fields": ["payment_provider", "payment_provider_code", "provider_customer_id", "sync", "sync_with_provider",
+                       "provider_payment_methods"],
+            "classes": ["collapse"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

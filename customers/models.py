@@ -103,6 +103,19 @@ class Customer(models.Model):
         SKIP = "skip", "Skip (close empty invoices)"
         FINALIZE = "finalize", "Finalize"
 
+    class AccountType(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        PARTNER = "partner", "Partner"
+
+    class CustomerType(models.TextChoices):
+        COMPANY = "company", "Company"
+        INDIVIDUAL = "individual", "Individual"
+
+    class PaymentProvider(models.TextChoices):
+        STRIPE = "stripe", "Stripe"
+        ADYEN = "adyen", "Adyen"
+        GOCARDLESS = "gocardless", "GoCardless"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     external_id = models.CharField(max_length=255, unique=True)
     sequential_id = models.PositiveIntegerField(unique=True, editable=False)
@@ -120,6 +133,28 @@ class Customer(models.Model):
     state = models.CharField(max_length=100, blank=True)
     zipcode = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True)
+    firstname = models.CharField(max_length=200, blank=True)
+    lastname = models.CharField(max_length=200, blank=True)
+    logo_url = models.CharField(max_length=500, blank=True)
+    account_type = models.CharField(max_length=16, choices=AccountType.choices, default=AccountType.CUSTOMER)
+    customer_type = models.CharField(max_length=16, choices=CustomerType.choices, blank=True, help_text="Empty: not said.")
+    shipping_address_line1 = models.CharField(max_length=200, blank=True)
+    shipping_address_line2 = models.CharField(max_length=200, blank=True)
+    shipping_city = models.CharField(max_length=100, blank=True)
+    shipping_state = models.CharField(max_length=100, blank=True)
+    shipping_zipcode = models.CharField(max_length=20, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True)
+    document_locale = models.CharField(
+        max_length=10, blank=True, validators=[RegexValidator(r"^[a-z]{2}(-[A-Za-z]{2})?$")],
+        help_text="Language of the customer's documents (e.g. fr, pt-BR); empty: the billing entity's.",
+    )
+    # Lago's billing_configuration payment-provider fields: stored and answered; the console calls no provider.
+    payment_provider = models.CharField(max_length=16, choices=PaymentProvider.choices, blank=True)
+    payment_provider_code = models.CharField(max_length=100, blank=True)
+    provider_customer_id = models.CharField(max_length=255, blank=True)
+    sync = models.BooleanField(default=False)
+    sync_with_provider = models.BooleanField(default=False)
+    provider_payment_methods = models.JSONField(null=True, blank=True, help_text="A list of method names, e.g. [\"card\"].")
     currency = models.CharField(
         max_length=3, blank=True, validators=[validate_currency],
         help_text="Fixed once set: every invoice of the customer is in this currency.",
@@ -156,6 +191,15 @@ class Customer(models.Model):
             if previous and previous != self.currency:
                 raise ValidationError({"currency": "The currency is fixed once set."})
 
+    @property
+    def slug(self) -> str:
+        """Lago's customer slug: the billing entity's document prefix and the customer's sequential id."""
+        return f"{self.billing_entity.document_number_prefix}-{self.sequential_id:03d}"
+
+    @property
+    def applicable_document_locale(self) -> str:
+        return self.document_locale or self.billing_entity.document_locale or "en"
+
     # --- settings resolved against the billing entity -------------------------------------
 
     @property
@@ -191,6 +235,27 @@ class Customer(models.Model):
         """The customer's taxes, else the billing entity's defaults."""
         own = list(self.taxes.all())
         return own if own else list(self.billing_entity.taxes.all())
+
+
+class CustomerMetadata(models.Model):
+    """Lago's customer metadata: key/value pairs, those with display_in_invoice printed on invoices."""
+    MAX_PER_CUSTOMER = 5
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="metadata")
+    key = models.CharField(max_length=100)
+    value = models.CharField(max_length=255)
+    display_in_invoice = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "key"]
+        verbose_name_plural = "customer metadata"
+        constraints = [models.UniqueConstraint(fields=["customer", "key"], name="customers_metadata_unique_key")]
+
+    def __str__(self):
+        return f"{self.key}: {self.value}"
 
 
 def _customer_count() -> int:

@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from audit.actors import Actor
 from billing_console.money import currency_exponent, format_amount, major_to_cents
@@ -256,7 +257,7 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
     actions = ["finalize_selected", void_selected_invoices]
     inlines = [FeeInline]
     fieldsets = [
-        ("Customer", {"fields": ["customer_name", "customer_external_id", "billing_entity"]}),
+        ("Customer", {"fields": ["customer_name", "customer_external_id", "customer_invoice_metadata", "billing_entity"]}),
         ("Invoice", {"fields": ["number", "id", "invoice_type", "ui_status_badge", "status", "payment_status",
                                 "payment_overdue", "currency", "billing_period", "issuing_date", "payment_due_date",
                                 "net_payment_term", "grace_period_ends_at", "finalized_at", "pdf_document"]}),
@@ -330,6 +331,12 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
     @admin.display(description="customer id (external)")
     def customer_external_id(self, invoice):
         return invoice.customer.external_id
+
+    @admin.display(description="customer metadata (on invoices)")
+    def customer_invoice_metadata(self, invoice):
+        """The customer's metadata flagged display_in_invoice, as the PDF prints them."""
+        rows = invoice.customer.metadata.filter(display_in_invoice=True).values_list("key", "value")
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows) or "-"
 
     @admin.display(description="billing period")
     def billing_period(self, invoice):

@@ -66,6 +66,8 @@ def invoice_context(invoice: Invoice) -> dict:
         "invoice": invoice,
         "entity": invoice.billing_entity,
         "customer": customer,
+        # Lago prints the customer's metadata flagged display_in_invoice under the customer block.
+        "customer_metadata": list(customer.metadata.filter(display_in_invoice=True).values_list("key", "value")),
         "stamp": STAMPS.get(invoice.status, ""),
         "fees": fees,
         "taxes": taxes,

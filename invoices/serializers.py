@@ -3,28 +3,41 @@
 Used by the REST API and by the runbook's admin JSON endpoint, so both answer the same thing.
 Amounts are JSON integers of minor units; units and precise amounts are strings, as Lago sends them.
 """
+from datetime import timedelta
+from decimal import Decimal
+
 from billing_console.documents import signed_url
+from billing_console.money import currency_exponent, round_cents
 from billing_console.serialization import decimal_str, iso_date, iso_datetime
 from customers.serializers import serialize_customer
+from subscriptions.serializers import serialize_subscription
 
 from .models import Fee, Invoice
 
 
 def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
-    """`detailed` adds fees (GET one); list items carry customer, metadata and applied_taxes only."""
+    """Lago's InvoiceObjectExtended; `detailed` adds fees, credits, subscriptions and billing periods (GET one),
+    list items (InvoiceObject) carry customer, metadata and applied_taxes only.
+
+    Optional fields the schema types without null are left out while they have no value (a draft's
+    sequential_id and file_url); a draft's issuing and due dates are the provisional ones, from its
+    creation day in the customer's time zone, until finalization sets them."""
+    issuing_date, payment_due_date = invoice.issuing_date, invoice.payment_due_date
+    if issuing_date is None:
+        issuing_date = invoice.created_at.astimezone(invoice.customer.tzinfo).date()
+        payment_due_date = issuing_date + timedelta(days=invoice.net_payment_term)
     data = {
         "lago_id": str(invoice.pk),
         "billing_entity_code": invoice.billing_entity.code,
         "sequential_id": invoice.sequential_id,
         "number": invoice.number,
-        "issuing_date": iso_date(invoice.issuing_date),
-        "payment_due_date": iso_date(invoice.payment_due_date),
+        "issuing_date": iso_date(issuing_date),
+        "payment_due_date": iso_date(payment_due_date),
         "net_payment_term": invoice.net_payment_term,
         "invoice_type": invoice.invoice_type,
         "status": invoice.status,
         "payment_status": invoice.payment_status,
         "payment_overdue": invoice.payment_overdue,
-        "payment_dispute_lost_at": None,
         "currency": invoice.currency,
         "fees_amount_cents": invoice.fees_amount_cents,
         "progressive_billing_credit_amount_cents": invoice.progressive_billing_credit_amount_cents,
@@ -41,6 +54,7 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
         "self_billed": False,
         # A signed, expiring absolute link (billing_console/documents.py), not a storage URL.
         "file_url": signed_url("invoice", invoice.pk, invoice.pdf_file.name, invoice.number) if invoice.pdf_file else None,
+        "web_url": None,
         "voided_invoice_id": str(invoice.voided_invoice_id) if invoice.voided_invoice_id else None,
         "created_at": iso_datetime(invoice.created_at),
         "updated_at": iso_datetime(invoice.updated_at),
@@ -65,34 +79,91 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
             for line in invoice.applied_taxes.all()
         ],
     }
+    for key in ("sequential_id", "file_url"):
+        if data[key] is None:
+            del data[key]
     if detailed:
-        data["fees"] = [serialize_fee(fee, invoice) for fee in invoice.fees.all()]
+        fees = list(invoice.fees.all())
+        data["fees"] = [serialize_fee(fee, invoice) for fee in fees]
         data["credits"] = []
-        data["subscriptions"] = []
-        data["billing_periods"] = []
+        subscription = invoice.subscription if invoice.subscription_id else None
+        data["subscriptions"] = [serialize_subscription(subscription)] if subscription else []
+        data["billing_periods"] = [billing_period(invoice, subscription, fees)] if subscription and invoice.period_from else []
     return data
 
 
+def billing_period(invoice: Invoice, subscription, fees) -> dict:
+    """Lago's BillingPeriodObject: the subscription period the invoice bills and its charges' period (the
+    subscription fee's and the charge fees' own dates where they have them: a pay-in-advance plan's fee
+    covers the next period while its charges cover the one that ended)."""
+    period_from, period_to = invoice.period_from, invoice.period_to
+    plan_fee = next((f for f in fees if f.kind == Fee.Kind.SUBSCRIPTION and f.from_datetime), None)
+    charge_fee = next((f for f in fees if f.kind == Fee.Kind.CHARGE and f.from_datetime), None)
+    terminated = subscription.terminated_at
+    if terminated is not None and period_to is not None and period_to >= terminated - timedelta(seconds=1):
+        reason = "subscription_terminating"
+    else:
+        reason = "subscription_periodic"
+    return {
+        "lago_subscription_id": str(subscription.pk),
+        "external_subscription_id": subscription.external_id,
+        "lago_plan_id": str(subscription.plan_id),
+        "subscription_from_datetime": iso_datetime(plan_fee.from_datetime if plan_fee else period_from),
+        "subscription_to_datetime": iso_datetime(plan_fee.to_datetime if plan_fee else period_to),
+        "charges_from_datetime": iso_datetime(charge_fee.from_datetime if charge_fee else period_from),
+        "charges_to_datetime": iso_datetime(charge_fee.to_datetime if charge_fee else period_to),
+        "invoicing_reason": reason,
+    }
+
+
+def to_major(minor: Decimal, currency: str) -> str:
+    """A precise amount in minor units as Lago's major-unit string (JPY 0, USD 2, KWD 3 decimals), exactly."""
+    return decimal_str(Decimal(minor).scaleb(-currency_exponent(currency)))
+
+
 def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
-    """Callers listing many fees select_related add_on, charge__billable_metric and subscription__plan."""
+    """Lago's FeeObject. Names ending in `_cents` are minor units; `precise_amount`, `precise_total_amount`,
+    `taxes_precise_amount` and `precise_unit_amount` are major units, as Lago's FeeSerializer divides them.
+    Callers listing many fees select_related add_on, charge__billable_metric, charge_filter and subscription__plan."""
     invoice = invoice or fee.invoice
+    currency = invoice.currency
+    # Rows written with whole amounts only (hand-added fees, older rows) have no precise amounts: the whole ones are exact.
+    precise_amount = Decimal(fee.precise_amount_cents or fee.amount_cents)
+    precise_unit = Decimal(fee.precise_unit_amount or fee.unit_amount_cents)
+    sub_total_precise = precise_amount - Decimal(fee.precise_coupons_amount_cents)
+    taxes_precise = sub_total_precise * Decimal(fee.taxes_rate) / 100
+    customer = invoice.customer
     return {
         "lago_id": str(fee.pk),
         "lago_charge_id": str(fee.charge_id) if fee.charge_id else None,
+        "lago_charge_filter_id": str(fee.charge_filter_id) if fee.charge_filter_id else None,
         "lago_invoice_id": str(invoice.pk),
         "lago_subscription_id": str(fee.subscription_id) if fee.subscription_id else None,
         "external_subscription_id": fee.subscription.external_id if fee.subscription_id else None,
+        "lago_customer_id": str(customer.pk),
+        "external_customer_id": customer.external_id,
         "item": _fee_item(fee),
+        "pay_in_advance": _pay_in_advance(fee),
+        "invoiceable": True,
         "amount_cents": fee.amount_cents,
-        "precise_amount": decimal_str(fee.precise_amount_cents),
-        "amount_currency": invoice.currency,
+        "precise_amount": to_major(precise_amount, currency),
+        "precise_total_amount": to_major(sub_total_precise + taxes_precise, currency),
+        "amount_currency": currency,
         "taxes_amount_cents": fee.taxes_amount_cents,
+        "taxes_precise_amount": to_major(taxes_precise, currency),
         "taxes_rate": float(fee.taxes_rate),
         "total_amount_cents": fee.total_amount_cents,
-        "total_amount_currency": invoice.currency,
+        "total_amount_currency": currency,
         "units": decimal_str(fee.units),
+        "total_aggregated_units": decimal_str(fee.units),
         "unit_amount_cents": fee.unit_amount_cents,
-        "precise_unit_amount": decimal_str(fee.precise_unit_amount),
+        "precise_unit_amount": to_major(precise_unit, currency),
+        "precise_coupons_amount_cents": decimal_str(fee.precise_coupons_amount_cents),
+        "sub_total_excluding_taxes_amount_cents": round_cents(sub_total_precise),
+        "sub_total_excluding_taxes_precise_amount_cents": decimal_str(sub_total_precise),
+        "events_count": fee.events_count if fee.charge_id else None,
+        "amount_details": {},
+        "self_billed": False,
         "description": fee.description or None,
         "invoice_display_name": fee.invoice_display_name or None,
         "from_date": iso_datetime(fee.from_datetime),
@@ -100,6 +171,9 @@ def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
         "payment_status": invoice.payment_status,
         "adjustment": fee.adjustment,
         "created_at": iso_datetime(fee.created_at),
+        "succeeded_at": None,
+        "failed_at": None,
+        "refunded_at": None,
         "applied_taxes": [
             {
                 "lago_id": str(t.pk),
@@ -108,33 +182,50 @@ def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
                 "tax_name": t.tax_name,
                 "tax_code": t.tax_code,
                 "tax_rate": float(t.tax_rate),
+                "tax_description": None,
                 "amount_cents": t.amount_cents,
-                "amount_currency": invoice.currency,
+                "amount_currency": currency,
+                "created_at": iso_datetime(fee.created_at),
             }
             for t in fee.applied_taxes.all()
         ],
     }
 
 
+def _pay_in_advance(fee: Fee) -> bool:
+    """As Lago: a charge's own flag (charges here are billed in arrears), a subscription fee its plan's."""
+    if fee.kind == Fee.Kind.SUBSCRIPTION and fee.subscription_id:
+        return fee.subscription.plan.pay_in_advance
+    return False
+
+
 def _fee_item(fee: Fee) -> dict:
     """What the fee bills, as Lago names it: the add-on, the charge's billable metric, or the plan."""
     if fee.add_on_id:
-        code, name, item_id, item_type = fee.add_on.code, fee.add_on.name, fee.add_on_id, "AddOn"
+        add_on = fee.add_on
+        code, name, description, item_id, item_type = add_on.code, add_on.name, add_on.description, fee.add_on_id, "AddOn"
     elif fee.charge_id:
         metric = fee.charge.billable_metric
-        code, name, item_id, item_type = metric.code, metric.name, metric.pk, "BillableMetric"
+        code, name, description, item_id, item_type = metric.code, metric.name, metric.description, metric.pk, "BillableMetric"
     elif fee.subscription_id:
         plan = fee.subscription.plan
-        code, name, item_id, item_type = plan.code, plan.name, fee.subscription_id, "Subscription"
-    else:  # a fee an operator added by hand
-        code, name, item_id, item_type = fee.kind, fee.get_kind_display(), None, fee.kind.title()
+        code, name, description, item_id, item_type = plan.code, plan.name, plan.description, fee.subscription_id, "Subscription"
+    elif fee.kind == Fee.Kind.CREDIT:  # a wallet top-up: Lago's item is the wallet transaction, named "credit"
+        code, name, description, item_id, item_type = "credit", "credit", "credit", fee.pk, "WalletTransaction"
+    else:  # a fee an operator added by hand, billing nothing of the catalogue
+        code, name, description, item_id, item_type = fee.kind, fee.get_kind_display(), fee.description, fee.pk, "AddOn"
+    charge_filter = fee.charge_filter if fee.charge_filter_id else None
     return {
         "type": fee.kind,
         "code": code,
         "name": name,
+        "description": description or None,
         "invoice_display_name": fee.display_name,
-        "lago_item_id": str(item_id) if item_id else None,
+        "filter_invoice_display_name": (charge_filter.invoice_display_name or None) if charge_filter else None,
+        "filters": charge_filter.values if charge_filter else None,
+        "lago_item_id": str(item_id),
         "item_type": item_type,
+        "grouped_by": {},
     }
 
 

@@ -64,18 +64,26 @@ def test_parse_minor_units_refusals(value, reason):
 
 
 def test_every_request_model_is_in_the_served_document(client):
+    """Published under Lago's schema name where Lago has one (api.openapi.RENAMES)."""
+    from api.openapi import RENAMES, _renamed
+
     schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     for model in MODELS:
         _, generated = models_json_schema([(model, "validation"), (BillableMetricFilter, "validation")],
                                           ref_template="#/components/schemas/{model}")
-        assert schemas[model.__name__] == generated["$defs"][model.__name__], model.__name__
+        name = RENAMES.get(model.__name__, model.__name__)
+        assert schemas[name] == _renamed(generated["$defs"][model.__name__]), model.__name__
     for name, (key, model) in BODIES.items():
-        assert name in schemas
+        assert RENAMES.get(name, name) in schemas
         if key and name != "BillingEntityUpdate":
-            assert schemas[name]["properties"][key] == {"$ref": f"#/components/schemas/{model.__name__}"}
+            assert schemas[RENAMES.get(name, name)]["properties"][key] == {
+                "$ref": f"#/components/schemas/{RENAMES.get(model.__name__, model.__name__)}"}
 
 
 def test_a_field_added_to_a_model_is_documented(client):
+    from api.openapi import RENAMES
+
     schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     for model in MODELS:
-        assert set(schemas[model.__name__]["properties"]) == set(model.model_fields), model.__name__
+        name = RENAMES.get(model.__name__, model.__name__)
+        assert set(schemas[name]["properties"]) == set(model.model_fields), model.__name__

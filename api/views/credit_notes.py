@@ -5,6 +5,7 @@ credit_note.created webhook, PDF queued after commit); their ValidationError cod
 become Lago's 422 error_details, except "nothing left to void" which is Lago's 405.
 """
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 
 from credit_notes.models import CreditNote
@@ -13,7 +14,7 @@ from credit_notes.services import create_credit_note, void_credit_note
 from invoices.models import Invoice
 
 from .. import errors
-from ..http import endpoint, ok, paginate, root
+from ..http import endpoint, ok, paginate, query_bool, query_date, query_int, query_list, root
 from ..parsing import parse
 from ..requests import CreditNoteFields
 
@@ -72,9 +73,35 @@ def create(request):
 
 
 def list_credit_notes(request):
+    """Lago's filters (CreditNotesQuery): every one documented scopes the list; a bad value is a 422."""
     rows = _queryset().order_by("-created_at", "pk")
-    if request.GET.get("external_customer_id"):
-        rows = rows.filter(customer__external_id=request.GET["external_customer_id"])
+    if (external_id := request.GET.get("external_customer_id")) is not None:
+        rows = rows.filter(customer__external_id=external_id)
+    if (day := query_date(request, "issuing_date_from")) is not None:
+        rows = rows.filter(issuing_date__gte=day)
+    if (day := query_date(request, "issuing_date_to")) is not None:
+        rows = rows.filter(issuing_date__lte=day)
+    if term := request.GET.get("search_term"):
+        rows = rows.filter(Q(number__icontains=term) | Q(id__icontains=term) | Q(customer__name__icontains=term)
+                           | Q(customer__external_id__icontains=term) | Q(customer__email__icontains=term))
+    if currency := request.GET.get("currency"):
+        rows = rows.filter(currency=currency.upper())
+    for name, allowed in (("reason", CreditNote.Reason.values), ("credit_status", CreditNote.CreditStatus.values),
+                          ("refund_status", CreditNote.RefundStatus.values)):
+        if values := query_list(request, name):
+            if set(values) - set(allowed):
+                raise errors.validation_error({name: "value_is_invalid"})
+            rows = rows.filter(**{f"{name}__in": values})
+    if number := request.GET.get("invoice_number"):
+        rows = rows.filter(invoice__number=number)
+    if (low := query_int(request, "amount_from")) is not None:
+        rows = rows.filter(total_amount_cents__gte=low)
+    if (high := query_int(request, "amount_to")) is not None:
+        rows = rows.filter(total_amount_cents__lte=high)
+    if query_bool(request, "self_billed"):  # no self-billing here: asking for it finds nothing
+        rows = rows.none()
+    if codes := query_list(request, "billing_entity_codes"):
+        rows = rows.filter(invoice__billing_entity__code__in=codes)
     page, meta = paginate(request, rows)
     return ok({"credit_notes": [serialize_credit_note(note) for note in page], "meta": meta})
 

@@ -32,7 +32,7 @@ def create(request):
         [event] = ingest([data], audit=_audit(request.actor))
     except EventErrors as exc:
         raise errors.validation_error(exc.details[0])
-    return ok({"event": serialize_event(event, _subscription_ids([event.external_subscription_id]))})
+    return ok({"event": serialize_event(event, _subscription_ids([event.external_subscription_id]), created=True)})
 
 
 def batch(request):
@@ -48,7 +48,7 @@ def batch(request):
     except EventErrors as exc:
         raise errors.validation_error(exc.details)
     ids = _subscription_ids(e.external_subscription_id for e in events)
-    return ok({"events": [serialize_event(e, ids) for e in events]})
+    return ok({"events": [serialize_event(e, ids, created=True) for e in events]})
 
 
 def show(request, transaction_id):

@@ -80,8 +80,10 @@ def _amount(request, name):
 
 def list_invoices(request):
     invoices = _queryset().visible()
-    if external_id := request.GET.get("external_customer_id"):
-        invoices = invoices.filter(customer__external_id=external_id)
+    # Lago reads customer_external_id as another name of external_customer_id: both scope (both given: both apply).
+    for name in ("external_customer_id", "customer_external_id"):
+        if (external_id := request.GET.get(name)) is not None:
+            invoices = invoices.filter(customer__external_id=external_id)
     if statuses := query_list(request, "statuses") + query_list(request, "status"):
         if set(statuses) - set(Invoice.VISIBLE_STATUSES):
             raise errors.validation_error({"statuses": "value_is_invalid"})

@@ -69,6 +69,10 @@ def list_subscriptions(request):
         rows = rows.filter(customer__external_id=external_customer_id)
     if plan_code := request.GET.get("plan_code"):
         rows = rows.filter(plan__code=plan_code)
+    if currency := request.GET.get("currency"):
+        rows = rows.filter(plan__currency=currency.upper())
+    if codes := query_list(request, "billing_entity_codes"):
+        rows = rows.filter(customer__billing_entity__code__in=codes)
     page, meta = paginate(request, rows.order_by("-started_at", "-created_at"))
     return ok({"subscriptions": [serialize_subscription(s) for s in page], "meta": meta})
 
