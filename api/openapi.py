@@ -268,15 +268,6 @@ SCHEMAS.update({
          "metadata": {"type": "array"}, "name": NS, "payment_method": {"type": "object"}},
         {"purchase_order_number": NS},
     ),
-    "FeeObject": {"allOf": [_ref("Fee"), _obj(
-        {"item": _obj({"type": S, "code": S, "name": S, "lago_item_id": S,
-                       "item_type": {"enum": ["AddOn", "BillableMetric", "Subscription", "WalletTransaction"]}}),
-         "amount_cents": I, "amount_currency": S, "taxes_amount_cents": I, "taxes_rate": {"type": "number"},
-         "total_amount_cents": I, "total_amount_currency": S, "pay_in_advance": B, "invoiceable": B, "units": S,
-         "total_aggregated_units": S, "precise_unit_amount": S, "sub_total_excluding_taxes_amount_cents": I,
-         "sub_total_excluding_taxes_precise_amount_cents": S,
-         "payment_status": {"enum": ["pending", "succeeded", "failed", "refunded"]}},
-        {"lago_customer_id": NS, "external_customer_id": NS, "events_count": NI, "self_billed": B})]},
     "ActivityLogObject": _obj(
         {"activity_id": S, "activity_source": {"enum": ["api", "front", "system"]}, "activity_type": S,
          "logged_at": DATETIME, "resource_id": S, "resource_type": S, "organization_id": S, "created_at": DATETIME},
@@ -284,7 +275,7 @@ SCHEMAS.update({
          "external_customer_id": NS, "external_subscription_id": NS},
     ),
 })
-SCHEMAS["TaxObject"] = SCHEMAS["Tax"]
+# FeeObject and TaxObject are the renamed Fee and Tax (RENAMES below).
 
 REQUESTS = request_schemas()
 SCHEMAS.update(REQUESTS)
