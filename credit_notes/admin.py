@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from billing_console.documents import open_pdf
+from core.documents import open_pdf
 
 from .models import CreditNote, CreditNoteItem
 from .pdf import render_credit_note_pdf

@@ -1,7 +1,7 @@
 """Credit note PDFs: rendering (WeasyPrint, templates/credit_notes/pdf/credit_note.html) and the django-q2 task.
 
-As invoices (invoices/pdf.py, invoices/pdf_tasks.py): `create_credit_note` queues the
-render with transaction.on_commit, the task stores it through `billing_console.documents`
+As invoices (invoices/pdf/render.py, invoices/pdf/tasks.py): `create_credit_note` queues the
+render with transaction.on_commit, the task stores it through `core.documents`
 (the default storage) touching only the `pdf_*` fields, and a failure is written to `pdf_error` and re-raised
 so the cluster retries it (`ack_failure=False`, up to Q_CLUSTER["max_attempts"]).
 Amounts are formatted here, once, with the currency's ISO 4217 decimals.
@@ -12,9 +12,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing_console.documents import delete_pdf, save_pdf
-from billing_console.money import format_amount
-from billing_console.queue import enqueue_many, run_each
+from core.documents import delete_pdf, save_pdf
+from core.money import format_amount
+from core.queue import enqueue_many, run_each
 
 from .models import CreditNote
 from .serializers import applied_taxes

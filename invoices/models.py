@@ -7,9 +7,9 @@ loaded from the database, and any change of a `FROZEN_FIELDS` field once the inv
 `draft`; on PostgreSQL a trigger refuses the same for every UPDATE (migration
 `invoices/migrations/0006_invoice_transition_trigger.py`, SQL from `invoices/db_guards.py`).
 
-Each transition is written by one module: finalize and close in `invoices/finalization.py`,
-void in `invoices/voiding.py`, delete in `invoices/deletion.py`, payment status in
-`invoices/payments.py`, the overdue flag in `invoices/overdue.py`.
+Each transition is written by one module: finalize and close in `invoices/transitions/finalization.py`,
+void in `invoices/transitions/voiding.py`, delete in `invoices/transitions/deletion.py`, payment status in
+`invoices/transitions/payments.py`, the overdue flag in `invoices/transitions/overdue.py`.
 """
 import uuid
 
@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from billing_console.money import format_amount, validate_currency
+from core.money import format_amount, validate_currency
 
 from .ui_status import derive_invoice_ui_status
 

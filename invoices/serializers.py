@@ -3,8 +3,8 @@
 Used by the REST API and by the runbook's admin JSON endpoint, so both answer the same thing.
 Amounts are JSON integers of minor units; units and precise amounts are strings, as Lago sends them.
 """
-from billing_console.documents import signed_url
-from billing_console.serialization import decimal_str, iso_date, iso_datetime
+from core.documents import signed_url
+from core.serialization import decimal_str, iso_date, iso_datetime
 from customers.serializers import serialize_customer
 
 from .models import Fee, Invoice
@@ -39,7 +39,7 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
         "total_due_amount_cents": invoice.total_due_amount_cents,
         "version_number": 4,
         "self_billed": False,
-        # A signed, expiring absolute link (billing_console/documents.py), not a storage URL.
+        # A signed, expiring absolute link (core/documents.py), not a storage URL.
         "file_url": signed_url("invoice", invoice.pk, invoice.pdf_file.name, invoice.number) if invoice.pdf_file else None,
         "voided_invoice_id": str(invoice.voided_invoice_id) if invoice.voided_invoice_id else None,
         "created_at": iso_datetime(invoice.created_at),

@@ -13,8 +13,8 @@ invoice is finalized (seed 002), so a draft shows fees and taxes only.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from billing_console.dbutils import as_prefetched
-from billing_console.money import round_cents
+from core.db import as_prefetched
+from core.money import round_cents
 from coupons import ledger as coupons_ledger
 from coupons.ledger import CouponUse
 from credit_notes import ledger as credit_notes_ledger
@@ -23,7 +23,7 @@ from customers.models import Customer
 from wallets import ledger as wallets_ledger
 from wallets.ledger import WalletUse
 
-from .bulk import bulk_update
+from core.bulk import bulk_update
 from .models import Fee, Invoice, InvoiceTax
 
 HUNDRED = Decimal(100)
@@ -57,7 +57,7 @@ NO_CREDITS = AvailableCredits()
 
 @dataclass(frozen=True)
 class ConsumptionPlan:
-    """What finalizing one invoice takes from each ledger; applied by `invoices.finalization`."""
+    """What finalizing one invoice takes from each ledger; applied by `invoices.transitions.finalization`."""
 
     coupons: tuple[CouponUse, ...] = ()
     credit_notes: tuple[CreditNoteUse, ...] = ()

@@ -1,8 +1,8 @@
-"""`billing_console.dbutils.as_prefetched` sets two QuerySet internals; these tests pin what it relies on."""
+"""`core.db.as_prefetched` sets two QuerySet internals; these tests pin what it relies on."""
 import pytest
 from django.db.models import QuerySet
 
-from billing_console.dbutils import as_prefetched
+from core.db import as_prefetched
 from invoices.models import Fee, FeeTax
 
 from . import factories as f

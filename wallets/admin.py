@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from audit.actors import Actor
-from billing_console.money import format_amount, major_to_cents, to_decimal
+from core.money import format_amount, major_to_cents, to_decimal
 
 from .models import Wallet, WalletTransaction
 from .top_ups import create_wallet, mark_top_up_paid, top_up

@@ -51,7 +51,7 @@ def schedule_delivery(delivery_ids) -> None:
     ids = [str(i) for i in delivery_ids]
 
     def queue():
-        from billing_console.queue import enqueue_many
+        from core.queue import enqueue_many
 
         enqueue_many(("webhooks.delivery.deliver", (delivery_id,), {}) for delivery_id in ids)
 
