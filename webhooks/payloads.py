@@ -1,24 +1,21 @@
-"""The JSON object a webhook carries, serialized at delivery time (Lago does the same)."""
-from customers.models import Customer
-from customers.serializers import serialize_customer
-from invoices.models import Invoice
-from invoices.serializers import serialize_invoice
+"""The JSON object a webhook carries, serialized at delivery time (Lago does the same).
+
+Each app registers the builders of its own object types from its AppConfig.ready()
+(`register("invoice", invoice_payload)`), so webhooks imports none of the apps whose
+events it carries: they sit above it and call down into it.
+"""
+from typing import Callable
+
+BUILDERS: dict[str, Callable[[object], dict]] = {}
 
 
-def _invoice(object_id):
-    invoice = Invoice.objects.select_related("customer__billing_entity", "billing_entity").get(pk=object_id)
-    return serialize_invoice(invoice)
-
-
-def _customer(object_id):
-    return serialize_customer(Customer.objects.select_related("billing_entity").get(pk=object_id))
-
-
-SERIALIZERS = {"invoice": _invoice, "customer": _customer}
+def register(object_type: str, builder: Callable[[object], dict]) -> None:
+    """`builder(object_id) -> dict` makes the payload object of `object_type` events."""
+    BUILDERS[object_type] = builder
 
 
 def serialize_object(object_type: str, object_id) -> dict:
-    serializer = SERIALIZERS.get(object_type)
-    if serializer is None:
+    builder = BUILDERS.get(object_type)
+    if builder is None:
         return {"lago_id": str(object_id)}
-    return serializer(object_id)
+    return builder(object_id)
