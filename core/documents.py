@@ -16,20 +16,67 @@ This module is part of the kernel: it imports no app. The view that answers the 
 (`api/views/documents.py`) maps a kind onto its model.
 """
 import hashlib
-from typing import NamedTuple
+import logging
+from typing import Callable, NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 SALT = "billing_console.documents.link"
 URL_NAME = "document_download"
+PDF_FIELDS = ["pdf_file", "pdf_generated_at", "pdf_error", "updated_at"]
+logger = logging.getLogger(__name__)
 
 
-# --- storage ------------------------------------------------------------------------------------
+# --- rendering ----------------------------------------------------------------------------------
+
+def render_pdf(template: str, context: dict) -> bytes:
+    """A Django template rendered to PDF by WeasyPrint (invoices and credit notes alike)."""
+    from weasyprint import HTML  # heavy import, only where a PDF is made
+
+    return HTML(string=render_to_string(template, context)).write_pdf()
+
+
+def render_and_store(document, number: str, render: Callable[[object], bytes], *, still_current=None) -> str:
+    """Render `document` (a model with pdf_file, pdf_generated_at, pdf_error), store it, and point the row at it.
+
+    A failed render is written to `pdf_error` and re-raised (the task's cluster retries it).
+    Rendering runs unlocked; the stored name is then swapped in under the row lock, which orders
+    concurrent renders of one document. `still_current(locked_row)` False means the document
+    changed meanwhile (e.g. voided): the new file is dropped and "stale" returned. The file the
+    row pointed at before is deleted once replaced. Returns the stored name.
+    """
+    try:
+        content = render(document)
+    except Exception as exc:
+        logger.exception("PDF of %s %s failed", document._meta.verbose_name, number)
+        document.pdf_error = f"{timezone.now():%Y-%m-%d %H:%M:%S} UTC: {type(exc).__name__}: {exc}"[:2000]
+        document.save(update_fields=["pdf_error", "updated_at"])
+        raise
+    name = save_pdf(document.pdf_file, number, content)
+    with transaction.atomic():
+        row = type(document)._default_manager.select_for_update(of=("self",)).get(pk=document.pk)
+        if still_current is not None and not still_current(row):
+            delete_pdf(name)
+            return "stale"
+        previous = row.pdf_file.name
+        row.pdf_file.name = name
+        row.pdf_generated_at = timezone.now()
+        row.pdf_error = ""
+        row.save(update_fields=PDF_FIELDS)
+    if previous and previous != name:
+        delete_pdf(previous)  # e.g. the finalized PDF a voided one replaces
+    return name
+
+
+# --- storage: every PDF is written, read and deleted here ------------------------------------------
 
 def save_pdf(field_file, number: str, content: bytes) -> str:
     """Store `content` as `<upload_to><number>.pdf` (the storage adds a suffix if taken); returns the stored name."""

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from core.db import is_unsaved
 from core.money import format_amount, validate_currency
 
 from .ui_status import derive_invoice_ui_status
@@ -319,7 +320,7 @@ class Invoice(models.Model):
     def save(self, *args, **kwargs):
         if not self.number:
             self.number = f"{self.billing_entity.document_number_prefix}-DRAFT"
-        if not self._state.adding:
+        if not is_unsaved(self):
             self._check_transitions(kwargs.get("update_fields"))
             self._refuse_frozen_changes(kwargs.get("update_fields"))
         super().save(*args, **kwargs)

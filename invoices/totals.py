@@ -13,7 +13,7 @@ invoice is finalized (seed 002), so a draft shows fees and taxes only.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.db import as_prefetched
+from core.db import lock_in_order, seed_prefetched
 from core.money import round_cents
 from coupons import ledger as coupons_ledger
 from coupons.ledger import CouponUse
@@ -231,7 +231,7 @@ def lock_credit_customers(invoices: list[Invoice]) -> list:
     """
     ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
     if ids:
-        list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        list(lock_in_order(Customer.objects.filter(pk__in=ids), no_key=True).values_list("pk", flat=True))
     return ids
 
 
@@ -308,4 +308,4 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
     for invoice, _, _ in items:
         rows = written.get(invoice.pk, None if stored.get(invoice.pk) else [])
         if rows is not None:
-            invoice._prefetched_objects_cache = {**getattr(invoice, "_prefetched_objects_cache", {}), "applied_taxes": as_prefetched(InvoiceTax, rows)}
+            seed_prefetched(invoice, "applied_taxes", rows)

@@ -1,6 +1,6 @@
 """Invoice-page tools for subscription drafts: "Refresh" and "Add a fee for a charge without usage".
 
-Wired by `InvoiceAdmin`: `get_urls()` includes `get_draft_tool_urls(self)`, and two object tools
+Wired by `InvoiceAdmin`: `get_urls()` includes `draft_tools.urls(self)`, and two object tools
 point at the URL names `invoices_invoice_refresh` (POST) and `invoices_invoice_add_charge_fee`.
 Both views only call the services (`invoices.transitions.refresh.refresh_draft`, `invoices.transitions.fee_edits.add_fee`),
 which lock the invoice, refuse non-drafts and write the audit entry.
@@ -10,12 +10,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from audit.actors import Actor
+from core.admin import bind, permission_required
 from core.money import currency_exponent, major_to_cents
 
 from ..transitions import fee_edits
@@ -25,13 +26,10 @@ from ..transitions.refresh import refresh_draft
 CHANGE_PERMISSION = "invoices.change_invoice"
 
 
-def get_draft_tool_urls(model_admin) -> list:
-    def view(function):
-        return model_admin.admin_site.admin_view(lambda request, object_id: function(model_admin, request, object_id))
-
+def urls(model_admin) -> list:
     return [
-        path("<path:object_id>/refresh/", view(refresh_view), name="invoices_invoice_refresh"),
-        path("<path:object_id>/add-charge-fee/", view(add_charge_fee_view), name="invoices_invoice_add_charge_fee"),
+        path("<path:object_id>/refresh/", bind(model_admin, refresh_view), name="invoices_invoice_refresh"),
+        path("<path:object_id>/add-charge-fee/", bind(model_admin, add_charge_fee_view), name="invoices_invoice_add_charge_fee"),
     ]
 
 
@@ -40,6 +38,7 @@ def can_use_draft_tools(invoice) -> bool:
     return invoice.is_draft and invoice.subscription_id is not None
 
 
+@permission_required(CHANGE_PERMISSION)
 def refresh_view(model_admin, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -104,6 +103,7 @@ def available_targets(invoice) -> dict:
     return targets
 
 
+@permission_required(CHANGE_PERMISSION)
 def add_charge_fee_view(model_admin, request, object_id):
     invoice = _invoice(request, object_id)
     if not can_use_draft_tools(invoice):
@@ -142,8 +142,6 @@ def add_charge_fee_view(model_admin, request, object_id):
 
 
 def _invoice(request, object_id) -> Invoice:
-    if not request.user.has_perm(CHANGE_PERMISSION):
-        raise PermissionDenied
     invoice = Invoice.objects.select_related("subscription__plan").filter(pk=unquote(object_id)).first()
     if invoice is None:
         raise Http404("That invoice does not exist.")

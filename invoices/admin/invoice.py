@@ -12,8 +12,7 @@ from typing import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,15 +20,19 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.actors import Actor
+from core.admin import permission_required
+from core.db import is_unsaved
 from core.money import currency_exponent, format_amount, major_to_cents
 
 from ..transitions import fee_edits
 from ..transitions.finalization import CLOSED, FINALIZED, finalize_invoice
 from ..models import Fee, Invoice
-from .draft_tools import can_use_draft_tools, get_draft_tool_urls
-from .pdf_views import InvoicePdfAdminMixin
-from .reversal import get_reversal_urls, reversal_panel, void_selected_invoices
+from . import draft_tools, pdf_views, reversal
+from .draft_tools import can_use_draft_tools
+from .reversal import reversal_panel, void_selected_invoices
 from ..ui_status import BADGE_COLOURS, UI_STATUSES
+
+FINALIZE_PERMISSION = "invoices.finalize_invoice"
 
 
 def status_badge(ui_status: str):
@@ -109,7 +112,7 @@ class FeeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.currency = currency
         exponent = currency_exponent(currency)
-        if not self.instance._state.adding:  # (a new Fee already has its uuid pk)
+        if not is_unsaved(self.instance):  # (a new Fee already has its uuid pk)
             self.fields["unit_price"].disabled = True
             self.fields["unit_price"].initial = self._major(self.instance.unit_amount_cents, exponent)
             self.fields["amount"].initial = self._major(self.instance.amount_cents, exponent)
@@ -129,7 +132,7 @@ class FeeForm(forms.ModelForm):
             return data
         data["amount_cents"] = self._cents("amount")
         data["unit_amount_cents"] = self._cents("unit_price") or 0
-        if self.instance._state.adding:
+        if is_unsaved(self.instance):
             fee = Fee(unit_amount_cents=data["unit_amount_cents"], precise_unit_amount=data["unit_amount_cents"])
         else:
             fee = self.instance
@@ -153,16 +156,24 @@ class FeeForm(forms.ModelForm):
         """(adjustment, units, amount_cents) for fee_edits: figures only when the operator changed them."""
         data = self.cleaned_data
         adjustment = data.get("adjustment")
-        figures_changed = self.instance._state.adding or {"adjustment", "units", "amount"} & set(self.changed_data)
+        figures_changed = is_unsaved(self.instance) or {"adjustment", "units", "amount"} & set(self.changed_data)
         if not figures_changed:
             return None, None, None
         units = data.get("units")
         amount_cents = data.get("amount_cents")
-        if adjustment == Fee.Adjustment.TOTAL_AMOUNT and not self.instance._state.adding and "units" not in self.changed_data:
+        if adjustment == Fee.Adjustment.TOTAL_AMOUNT and not is_unsaved(self.instance) and "units" not in self.changed_data:
             units = None
         if adjustment == Fee.Adjustment.TOTAL_UNITS:
             amount_cents = None
         return adjustment, units, amount_cents
+
+
+class FeeEditRefused(Exception):
+    """A fee edit refused while saving: raised out of the admin's transaction, so nothing of the save is kept."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
 
 
 def _plain(number) -> str:
@@ -208,7 +219,7 @@ class FeeInline(admin.TabularInline):
 
     @admin.display(description="taxes")
     def taxes(self, fee):
-        return "-" if fee._state.adding else format_amount(fee.taxes_amount_cents, fee.invoice.currency)
+        return "-" if is_unsaved(fee) else format_amount(fee.taxes_amount_cents, fee.invoice.currency)
 
     @admin.display(description="units")
     def units_display(self, fee):
@@ -244,7 +255,7 @@ TOTAL_FIELDS = [
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["number", "customer_column", "invoice_type", "ui_status_badge", "currency", "fees_column",
                     "taxes_column", "total_column", "issuing_date"]
     list_display_links = ["number"]
@@ -297,7 +308,7 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def has_finalize_permission(self, request, obj=None):
-        return request.user.has_perm("invoices.finalize_invoice")
+        return request.user.has_perm(FINALIZE_PERMISSION)
 
     # -- list columns ----------------------------------------------------------------------
 
@@ -397,7 +408,12 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"Invoice {invoice.number} is {invoice.status} now: its fees can no longer "
                                            "change and nothing was saved.", messages.ERROR)
                 return HttpResponseRedirect(request.path)
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except FeeEditRefused as refused:
+            # Raised out of the admin's transaction.atomic(): the whole save, and its audit entries, rolled back.
+            self.message_user(request, "Nothing was saved: " + " ".join(refused.error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def save_model(self, request, obj, form, change):
         """Nothing on the invoice is edited by hand: totals follow from the fees."""
@@ -408,10 +424,11 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
         actor = Actor.operator(request.user)
         invoice = form.instance
         created, changed, deleted = [], [], []
+        to_delete = formset.deleted_forms
         try:
             for fee_form in formset.forms:
-                fee, existing = fee_form.instance, not fee_form.instance._state.adding
-                if existing and formset._should_delete_form(fee_form):
+                fee, existing = fee_form.instance, not is_unsaved(fee_form.instance)
+                if existing and fee_form in to_delete:
                     fee_edits.remove_fee(fee.pk, actor)
                     deleted.append(fee)
                 elif existing and fee_form.has_changed():
@@ -421,7 +438,7 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
                         fee.pk, actor, adjustment=adjustment, units=units, amount_cents=amount_cents,
                         invoice_display_name=name if "invoice_display_name" in fee_form.changed_data else None,
                     ), fee_form.changed_data))
-                elif not existing and fee_form.has_changed() and not formset._should_delete_form(fee_form):
+                elif not existing and fee_form.has_changed() and fee_form not in to_delete:
                     adjustment, units, amount_cents = fee_form.edit_arguments()
                     created.append(fee_edits.add_fee(
                         invoice.pk, actor, invoice_display_name=fee_form.cleaned_data.get("invoice_display_name", ""),
@@ -429,22 +446,10 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
                         unit_amount_cents=fee_form.cleaned_data.get("unit_amount_cents") or 0,
                     ))
         except ValidationError as error:
-            # Lost a race (finalized meanwhile) or a rule the form could not foresee: undo the whole save.
-            transaction.set_rollback(True)
-            request._fee_edit_error = error
-            created, changed, deleted = [], [], []
+            # Lost a race (finalized meanwhile) or a rule the form could not foresee: undo the whole save
+            # (changeform_view turns it into a message).
+            raise FeeEditRefused(error)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = created, changed, deleted
-
-    def response_change(self, request, obj):
-        error = getattr(request, "_fee_edit_error", None)
-        if error is not None:
-            self.message_user(request, "Nothing was saved: " + " ".join(error.messages), messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_fee_edit_error", None) is None:
-            return super().log_change(request, obj, message)
 
     # -- finalization: the button with its confirmation page, and the bulk action ----------
 
@@ -452,15 +457,19 @@ class InvoiceAdmin(InvoicePdfAdminMixin, admin.ModelAdmin):
         urls = [
             path("<path:object_id>/finalize/", self.admin_site.admin_view(self.finalize_view), name="invoices_invoice_finalize"),
         ]
-        return urls + get_draft_tool_urls(self) + get_reversal_urls(self) + super().get_urls()
+        # Each extra-view module exposes urls(model_admin); their views check their permission (core.admin).
+        return urls + draft_tools.urls(self) + reversal.urls(self) + pdf_views.urls(self) + super().get_urls()
+
+    @admin.display(description="PDF")
+    def pdf_document(self, obj):
+        return pdf_views.pdf_links(obj)
 
     @admin.display(description="Coupons, credits and credit notes")
     def credits_panel(self, invoice):
         return reversal_panel(invoice)
 
+    @permission_required(FINALIZE_PERMISSION)
     def finalize_view(self, request, object_id):
-        if not self.has_finalize_permission(request):
-            raise PermissionDenied
         invoice = self.get_object(request, unquote(object_id))
         if invoice is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)

@@ -13,13 +13,14 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from addons.models import AddOn
 from audit.actors import Actor
+from core.admin import bind, permission_required
 from core.money import currency_exponent, format_amount, major_to_cents
 from customers.models import Customer
 
@@ -69,15 +70,14 @@ class OneOffInvoiceAdminMixin:
     """For the Customer ModelAdmin: the one-off view's URLs and the permission its action needs."""
 
     def get_urls(self):
-        return get_one_off_urls(self) + super().get_urls()
+        return urls(self) + super().get_urls()
 
     def has_add_invoice_permission(self, request):
         return request.user.has_perm(PERMISSION)
 
 
-def get_one_off_urls(model_admin) -> list:
-    view = model_admin.admin_site.admin_view(lambda request, object_id: one_off_invoice_view(model_admin, request, object_id))
-    return [path("<path:object_id>/one-off-invoice/", view, name="customers_customer_one_off_invoice")]
+def urls(model_admin) -> list:
+    return [path("<path:object_id>/one-off-invoice/", bind(model_admin, one_off_invoice_view), name="customers_customer_one_off_invoice")]
 
 
 @admin.action(description="Create one-off invoice", permissions=["add_invoice"])
@@ -89,9 +89,8 @@ def create_one_off_invoice_action(modeladmin, request, queryset):
     return redirect("admin:customers_customer_one_off_invoice", customers[0].pk)
 
 
+@permission_required(PERMISSION)
 def one_off_invoice_view(model_admin, request, object_id):
-    if not request.user.has_perm(PERMISSION):
-        raise PermissionDenied
     customer = get_object_or_404(Customer.objects.select_related("billing_entity").filter(deleted_at__isnull=True), pk=object_id)
     header = OneOffHeaderForm(request.POST or None, customer=customer)
     formset = OneOffLineFormSet(request.POST or None, prefix="lines")

@@ -1,42 +1,32 @@
 """Admin views for invoice PDFs: download the stored PDF, preview a draft, re-queue a render.
 
-Wired into the invoice admin with `get_pdf_urls(model_admin)` (or `InvoicePdfAdminMixin`);
-`pdf_links(invoice)` is what the invoice page shows.
+Wired into the invoice admin with `pdf_views.urls(model_admin)`; `pdf_links(invoice)` is what the
+invoice page shows. Model permissions, not has_change_permission(obj): the invoice admin refuses
+changes to finalized invoices, whose PDF can still be regenerated.
 """
-from functools import partial
-
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import bind, permission_required
 from core.documents import open_pdf
 
 from ..models import Invoice
 from ..pdf.render import render_invoice_pdf_bytes
 from ..pdf.tasks import STORED_STATUSES, queue_invoice_pdfs, render_invoice_pdf
 
+VIEW_PERMISSION = "invoices.view_invoice"
+CHANGE_PERMISSION = "invoices.change_invoice"
 
-def get_pdf_urls(model_admin) -> list:
-    wrap = model_admin.admin_site.admin_view
+
+def urls(model_admin) -> list:
     return [
-        path("<path:object_id>/pdf/", wrap(partial(download_pdf, model_admin)), name="invoices_invoice_pdf"),
-        path("<path:object_id>/pdf/preview/", wrap(partial(preview_draft_pdf, model_admin)), name="invoices_invoice_pdf_preview"),
-        path("<path:object_id>/pdf/regenerate/", wrap(partial(regenerate_pdf, model_admin)), name="invoices_invoice_pdf_regenerate"),
+        path("<path:object_id>/pdf/", bind(model_admin, download_pdf), name="invoices_invoice_pdf"),
+        path("<path:object_id>/pdf/preview/", bind(model_admin, preview_draft_pdf), name="invoices_invoice_pdf_preview"),
+        path("<path:object_id>/pdf/regenerate/", bind(model_admin, regenerate_pdf), name="invoices_invoice_pdf_regenerate"),
     ]
-
-
-class InvoicePdfAdminMixin:
-    """Adds the PDF URLs and a `pdf_document` read-only field to an Invoice ModelAdmin."""
-
-    def get_urls(self):
-        return get_pdf_urls(self) + super().get_urls()
-
-    @admin.display(description="PDF")
-    def pdf_document(self, obj):
-        return pdf_links(obj)
 
 
 def pdf_links(invoice: Invoice) -> str:
@@ -61,17 +51,14 @@ def pdf_links(invoice: Invoice) -> str:
     return format_html_join(" ", "{}", ((part,) for part in parts))
 
 
-def _invoice(model_admin, request, object_id, permission) -> Invoice:
-    invoice = get_object_or_404(Invoice.objects.select_related("customer__billing_entity", "billing_entity"), pk=object_id)
-    # Model permissions, not has_change_permission(obj): the invoice admin refuses changes to finalized invoices.
-    if not request.user.has_perm(f"invoices.{permission}_invoice"):
-        raise PermissionDenied
-    return invoice
+def _invoice(object_id) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("customer__billing_entity", "billing_entity"), pk=object_id)
 
 
+@permission_required(VIEW_PERMISSION)
 def download_pdf(model_admin, request, object_id):
     """The stored PDF; rendered now if the task has not run yet or the invoice was voided since."""
-    invoice = _invoice(model_admin, request, object_id, "view")
+    invoice = _invoice(object_id)
     if invoice.status == Invoice.Status.DRAFT:
         return redirect("admin:invoices_invoice_pdf_preview", invoice.pk)
     if invoice.status not in STORED_STATUSES:
@@ -89,9 +76,10 @@ def download_pdf(model_admin, request, object_id):
     return FileResponse(open_pdf(invoice.pdf_file.name), as_attachment=True, filename=f"{invoice.number}.pdf", content_type="application/pdf")
 
 
+@permission_required(VIEW_PERMISSION)
 def preview_draft_pdf(model_admin, request, object_id):
     """A draft rendered on the fly, stamped DRAFT; never stored."""
-    invoice = _invoice(model_admin, request, object_id, "view")
+    invoice = _invoice(object_id)
     if invoice.status != Invoice.Status.DRAFT:
         return redirect("admin:invoices_invoice_pdf", invoice.pk)
     response = HttpResponse(render_invoice_pdf_bytes(invoice), content_type="application/pdf")
@@ -99,10 +87,11 @@ def preview_draft_pdf(model_admin, request, object_id):
     return response
 
 
+@permission_required(CHANGE_PERMISSION)
 def regenerate_pdf(model_admin, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    invoice = _invoice(model_admin, request, object_id, "change")
+    invoice = _invoice(object_id)
     if invoice.status not in STORED_STATUSES:
         messages.error(request, "Only finalized and voided invoices have a stored PDF.")
     else:

@@ -3,7 +3,8 @@ and a read-only panel of the coupons, credits and credit notes an invoice carrie
 
 Wiring into InvoiceAdmin (which lives in invoices/admin/invoice.py):
 
-    from .reversal_admin import get_reversal_urls, reversal_panel, void_selected_invoices
+    from . import reversal
+    from .reversal import reversal_panel, void_selected_invoices
 
     class InvoiceAdmin(admin.ModelAdmin):
         actions = [..., void_selected_invoices]
@@ -11,7 +12,7 @@ Wiring into InvoiceAdmin (which lives in invoices/admin/invoice.py):
         change_form_template = ...  # include "admin/invoices/reversal/buttons.html" in object-tools
 
         def get_urls(self):
-            return get_reversal_urls(self) + super().get_urls()
+            return reversal.urls(self) + super().get_urls()
 
         @admin.display(description="Coupons, credits and credit notes")
         def reversal_panel(self, obj):
@@ -25,7 +26,7 @@ and messages. Permission: "invoices.change_invoice".
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -34,6 +35,7 @@ from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
 from audit.actors import Actor
+from core.admin import bind, permission_required
 from core.money import currency_exponent, format_amount, major_to_cents
 
 from ..models import Invoice, InvoiceLocked
@@ -43,21 +45,13 @@ from ..transitions.voiding import void_invoice
 PERMISSION = "invoices.change_invoice"
 
 
-def get_reversal_urls(model_admin) -> list:
+def urls(model_admin) -> list:
     """URL patterns to put before ModelAdmin.get_urls(): <id>/void/, <id>/regenerate/, <id>/credit-note/."""
     info = model_admin.model._meta.app_label, model_admin.model._meta.model_name
-    wrap = model_admin.admin_site.admin_view
-
-    def bind(view):
-        def bound(request, object_id):
-            request.current_app = model_admin.admin_site.name
-            return view(model_admin, request, object_id)
-        return wrap(bound)
-
     return [
-        path("<path:object_id>/void/", bind(void_view), name="%s_%s_void" % info),
-        path("<path:object_id>/regenerate/", bind(regenerate_view), name="%s_%s_regenerate" % info),
-        path("<path:object_id>/credit-note/", bind(credit_note_view), name="%s_%s_credit_note" % info),
+        path("<path:object_id>/void/", bind(model_admin, void_view), name="%s_%s_void" % info),
+        path("<path:object_id>/regenerate/", bind(model_admin, regenerate_view), name="%s_%s_regenerate" % info),
+        path("<path:object_id>/credit-note/", bind(model_admin, credit_note_view), name="%s_%s_credit_note" % info),
     ]
 
 
@@ -66,11 +60,6 @@ def get_reversal_urls(model_admin) -> list:
 
 def _url(model_admin, name, *args):
     return reverse(f"{model_admin.admin_site.name}:invoices_invoice_{name}", args=args)
-
-
-def _check_permission(request):
-    if not request.user.has_perm(PERMISSION):
-        raise PermissionDenied
 
 
 def _context(model_admin, request, invoice, title, **extra):
@@ -123,8 +112,8 @@ class VoidForm(forms.Form):
         self.fields["refund_amount"] = MoneyField(currency=invoice.currency, label="Refund (recorded as pending)")
 
 
+@permission_required(PERMISSION)
 def void_view(model_admin, request, object_id):
-    _check_permission(request)
     invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=object_id)
     form = VoidForm(request.POST if request.method == "POST" else None, invoice=invoice)
     if request.method == "POST" and form.is_valid():
@@ -186,8 +175,8 @@ def void_selected_invoices(model_admin, request, queryset):
 # --- regenerate -----------------------------------------------------------------------------------
 
 
+@permission_required(PERMISSION)
 def regenerate_view(model_admin, request, object_id):
-    _check_permission(request)
     invoice = get_object_or_404(Invoice, pk=object_id)
     error = None
     if request.method == "POST":
@@ -231,10 +220,10 @@ class CreditNoteForm(forms.Form):
         return [{"fee_id": fee.pk, "amount_cents": self.cleaned_data[name]} for name, fee in self.fee_fields if self.cleaned_data[name]]
 
 
+@permission_required(PERMISSION)
 def credit_note_view(model_admin, request, object_id):
     from credit_notes.services import create_credit_note, creditable_amount_cents, fee_credited_amounts
 
-    _check_permission(request)
     invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=object_id)
     fees = list(invoice.fees.all())
     form = CreditNoteForm(request.POST if request.method == "POST" else None, invoice=invoice, fees=fees, credited=fee_credited_amounts(invoice))

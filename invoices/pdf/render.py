@@ -7,8 +7,7 @@ currency's ISO 4217 decimals.
 """
 from decimal import Decimal
 
-from django.template.loader import render_to_string
-
+from core.documents import render_pdf
 from core.money import format_amount
 
 from ..models import Invoice
@@ -17,10 +16,7 @@ STAMPS = {Invoice.Status.DRAFT: "DRAFT", Invoice.Status.VOIDED: "VOIDED"}
 
 
 def render_invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    from weasyprint import HTML  # heavy import, only where a PDF is made
-
-    html = render_to_string("invoices/pdf/invoice.html", invoice_context(invoice))
-    return HTML(string=html).write_pdf()
+    return render_pdf("invoices/pdf/invoice.html", invoice_context(invoice))
 
 
 def invoice_context(invoice: Invoice) -> dict:

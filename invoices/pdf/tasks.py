@@ -7,25 +7,17 @@ cluster retries it (`ack_failure=False`: the broker re-delivers it up to
 Q_CLUSTER["max_attempts"] times). It never touches the invoice's frozen fields,
 so it cannot interfere with finalization.
 """
-import logging
-
-from django.db import transaction
-from django.utils import timezone
-
-from core.documents import delete_pdf, save_pdf
+from core.documents import render_and_store
 from core.queue import enqueue_many, run_each
 
 from ..models import Invoice
 from .render import render_invoice_pdf_bytes
-
-logger = logging.getLogger(__name__)
 
 TASK = "invoices.pdf.tasks.render_invoice_pdfs"
 # Invoices per queued task: a finalization batch of 500 is 10 tasks of ~10 s, well inside the
 # cluster's timeout, instead of 500 queue rows.
 PDFS_PER_TASK = 50
 STORED_STATUSES = (Invoice.Status.FINALIZED, Invoice.Status.VOIDED)
-PDF_FIELDS = ["pdf_file", "pdf_generated_at", "pdf_error", "updated_at"]
 
 
 def queue_invoice_pdfs(invoice_ids) -> None:
@@ -56,27 +48,5 @@ def render_invoice_pdf(invoice_id) -> str:
     invoice = Invoice.objects.select_related("customer__billing_entity", "billing_entity").filter(pk=invoice_id).first()
     if invoice is None or invoice.status not in STORED_STATUSES:
         return "skipped"
-    try:
-        content = render_invoice_pdf_bytes(invoice)
-    except Exception as exc:
-        logger.exception("PDF of invoice %s failed", invoice.number)
-        invoice.pdf_error = f"{timezone.now():%Y-%m-%d %H:%M:%S} UTC: {type(exc).__name__}: {exc}"[:2000]
-        invoice.save(update_fields=["pdf_error", "updated_at"])
-        raise
-
-    name = save_pdf(invoice.pdf_file, invoice.number, content)
-    with transaction.atomic():
-        # Rendering ran unlocked: if the invoice was voided meanwhile, this PDF is out of date and the
-        # render queued by voiding wins. The row lock orders concurrent renders of one invoice.
-        row = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
-        if row.status != invoice.status:
-            delete_pdf(name)
-            return "stale"
-        previous = row.pdf_file.name
-        row.pdf_file.name = name
-        row.pdf_generated_at = timezone.now()
-        row.pdf_error = ""
-        row.save(update_fields=PDF_FIELDS)
-    if previous and previous != name:
-        delete_pdf(previous)  # e.g. the finalized PDF a voided one replaces
-    return name
+    # If the invoice was voided while it rendered, this PDF is out of date and the render queued by voiding wins.
+    return render_and_store(invoice, invoice.number, render_invoice_pdf_bytes, still_current=lambda row: row.status == invoice.status)

@@ -4,7 +4,8 @@ This module is the only writer of draft → finalized and draft → closed (and 
 status finalization sets: succeeded for a zero total, else pending); see `Invoice.STATUS_TRANSITIONS`.
 
 The admin action, the invoice-page button, the runbook's JSON endpoint, the
-REST API and the grace-period worker all end up in `finalize_invoices`. It
+REST API and the grace-period worker all end up in `finalize_invoices`
+(a one-off invoice, created and finalized in one transaction, in `finalize_new_drafts`). It
 locks the invoice rows, re-checks that each is still a draft (so losing a race
 is a clean "not a draft" outcome, never a second finalization), recomputes the
 totals, numbers the invoice from a locked counter, writes the audit entry and
@@ -13,13 +14,14 @@ delivery) to after commit.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from core.db import as_prefetched
+from core.db import lock_in_order, seed_prefetched
 from coupons import ledger as coupons_ledger
 from credit_notes import ledger as credit_notes_ledger
 from wallets import ledger as wallets_ledger
@@ -67,42 +69,63 @@ def finalize_invoice(invoice_id, actor: Actor, *, now: datetime | None = None) -
         return finalize_invoices([invoice_id], actor, now=now)[0]
 
 
-def finalize_invoices(
-    invoice_ids, actor: Actor, *, now: datetime | None = None, skip_locked: bool = False, held: dict | None = None,
-    also_audit=None,
-) -> list[Outcome]:
+def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None, skip_locked: bool = False) -> list[Outcome]:
     """Finalize a batch of invoices inside the caller's transaction; one Outcome per id, in order.
 
     With `skip_locked`, rows another transaction holds are reported as LOCKED
-    instead of waited for (the worker's way of claiming work). `held` ({pk: (invoice, fees)})
-    names drafts this very transaction created, with their customer, billing entity and fees
-    (applied taxes prefetched) in memory: no other transaction can see them, so they are
-    used as they are instead of being locked and read again (a one-off invoice).
-    `also_audit(invoice) -> [AuditLogEntry]` adds the caller's own entries for each finalized
-    invoice to the same INSERT (written while the number counters are held, so one statement less).
+    instead of waited for (the worker's way of claiming work).
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("finalize_invoices() runs inside transaction.atomic().")
+    _require_transaction("finalize_invoices")
     now = now or timezone.now()
     ids = list(dict.fromkeys(invoice_ids))
-    held = held or {}
-    locked = {pk: invoice for pk, (invoice, _) in held.items() if pk in ids}
-    if len(locked) < len(ids):
-        locked.update(
-            (invoice.pk, invoice)
-            for invoice in Invoice.objects.select_for_update(skip_locked=skip_locked, of=("self",))
-            .select_related("customer__billing_entity", "billing_entity")
-            .filter(pk__in=[pk for pk in ids if pk not in locked])
-            .order_by("pk")
+    locked = {
+        invoice.pk: invoice
+        for invoice in lock_in_order(
+            Invoice.objects.select_related("customer__billing_entity", "billing_entity").filter(pk__in=ids),
+            skip_locked=skip_locked, of=("self",),
         )
+    }
     existing = set(locked)
     unlocked = [pk for pk in ids if pk not in locked]
     if skip_locked and unlocked:  # skipped rows exist (LOCKED); the others were never there (NOT_FOUND)
         existing.update(Invoice.objects.filter(pk__in=unlocked).values_list("pk", flat=True))
+    return _finalize(ids, locked, existing, actor, now, new={})
 
+
+@dataclass
+class NewDraft:
+    """A draft created by the very transaction that finalizes it (a one-off invoice).
+
+    No other transaction can see it, so it is used as it is instead of being locked and read
+    again: `invoice` with its customer and billing entity loaded, `fees` with their applied taxes
+    prefetched. `audit(invoice) -> [AuditLogEntry]` gives the caller's own entries for the
+    finalized invoice; they join the finalization's INSERT (one statement less while the
+    number counters are held).
+    """
+
+    invoice: Invoice
+    fees: list[Fee]
+    audit: Callable[[Invoice], list] | None = None
+
+
+def finalize_new_drafts(drafts: list[NewDraft], actor: Actor, *, now: datetime | None = None) -> list[Outcome]:
+    """Finalize drafts this transaction created, inside it; one Outcome per draft, in order."""
+    _require_transaction("finalize_new_drafts")
+    new = {draft.invoice.pk: draft for draft in drafts}
+    locked = {pk: draft.invoice for pk, draft in new.items()}
+    return _finalize(list(new), locked, set(locked), actor, now or timezone.now(), new=new)
+
+
+def _require_transaction(name: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{name}() runs inside transaction.atomic().")
+
+
+def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetime, *, new: dict) -> list[Outcome]:
+    """The transition itself, on rows the caller locked (`locked`) or created (`new`: {pk: NewDraft})."""
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
-    fees_by_invoice = _load_fees([invoice for invoice in drafts if invoice.pk not in held])
-    fees_by_invoice.update((invoice.pk, remember_loaded(held[invoice.pk][1])) for invoice in drafts if invoice.pk in held)
+    fees_by_invoice = _load_fees([invoice for invoice in drafts if invoice.pk not in new])
+    fees_by_invoice.update((invoice.pk, remember_loaded(new[invoice.pk].fees)) for invoice in drafts if invoice.pk in new)
     # Lago refreshes a draft from current usage before finalizing it.
     changed = refresh_locked_many(drafts, fees_by_invoice)
     if changed:
@@ -127,7 +150,7 @@ def finalize_invoices(
 
     # Everything that does not need the number is written first: the counters taken below stay
     # locked until commit, and the billing entity's counter is shared by all its finalizations.
-    save_computed(computed, new_ids=held)
+    save_computed(computed, new_ids=new)
     outbox.record_many([outbox.event(_created_webhook_type(i), i) for i, _ in finalized])
     assign_numbers([invoice for invoice, _ in finalized], now)
     for invoice, _ in finalized:
@@ -137,7 +160,7 @@ def finalize_invoices(
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
         + [audit_log.entry("invoice.closed", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in closed]
-        + [extra for i, _ in finalized for extra in (also_audit(i) if also_audit else [])]
+        + [extra for i, _ in finalized if i.pk in new and new[i.pk].audit for extra in new[i.pk].audit(i)]
     )
     finalized_ids = [invoice.pk for invoice, _ in finalized]
     if finalized_ids:
@@ -169,7 +192,7 @@ def _load_fees(invoices: list[Invoice]) -> dict:
         taxes.setdefault(applied.fee_id, []).append(applied)
     # Columns neither the refresh nor the totals read are left out (parsing timestamps is most of the load).
     for fee in Fee.objects.filter(invoice_id__in=ids).defer(*UNREAD_FEE_FIELDS).order_by("position", "created_at"):
-        fee._prefetched_objects_cache = {"applied_taxes": as_prefetched(FeeTax, taxes.get(fee.pk, []))}
+        seed_prefetched(fee, "applied_taxes", taxes.get(fee.pk, []))
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
     for fees in by_invoice.values():
         remember_loaded(fees)

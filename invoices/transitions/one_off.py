@@ -24,13 +24,13 @@ from django.utils.dateparse import parse_datetime
 from addons.models import AddOn
 from audit import log as audit_log
 from audit.actors import Actor
-from core.db import as_prefetched
+from core.db import seed_prefetched
 from core.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal, validate_currency
 from customers.models import BillingEntity, Customer, Tax
 
 from .fee_edits import attach_taxes_many
-from .finalization import FINALIZED, finalize_invoices
-from ..models import Fee, FeeTax, Invoice, InvoiceTax
+from .finalization import FINALIZED, NewDraft, finalize_new_drafts
+from ..models import Fee, Invoice, InvoiceTax
 
 
 def invalid(field_name: str, message: str, code: str, line: int | None = None) -> ValidationError:
@@ -102,15 +102,15 @@ def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=N
         ])
         applied = attach_taxes_many([(fee, line.taxes) for fee, line in zip(fees, lines)])
         for fee in fees:
-            fee._prefetched_objects_cache = {"applied_taxes": as_prefetched(FeeTax, sorted(applied[fee], key=lambda t: t.tax_code))}
+            seed_prefetched(fee, "applied_taxes", sorted(applied[fee], key=lambda t: t.tax_code))
         # The finalization and the API's answer use these objects as they are, without reading them back.
-        invoice._prefetched_objects_cache = {"fees": as_prefetched(Fee, fees)}
+        seed_prefetched(invoice, "fees", fees)
 
         def audit(invoice):
             after = {"currency": currency, "total_amount_cents": invoice.total_amount_cents, "lines": [line.as_audit() for line in lines]}
             return [audit_log.entry("invoice.one_off_created", actor, invoice=invoice, obj=invoice, before=None, after=after)]
 
-        outcome = finalize_invoices([invoice.pk], actor, now=now, held={invoice.pk: (invoice, fees)}, also_audit=audit)[0]
+        outcome = finalize_new_drafts([NewDraft(invoice, fees, audit=audit)], actor, now=now)[0]
         if outcome.result != FINALIZED:  # cannot happen with at least one line; refuse rather than half-issue
             raise ValidationError(outcome.message, code="not_finalized")
         invoice = outcome.invoice
@@ -198,9 +198,9 @@ def _default_taxes(customer: Customer, lines: list[Line]) -> None:
     """
     add_on_ids = list({line.add_on.pk for line in lines if line.taxes is None})
     found = _taxes_by_owner(customer, add_on_ids)
-    customer._prefetched_objects_cache = {"taxes": as_prefetched(Tax, found["customer"])}
+    seed_prefetched(customer, "taxes", found["customer"])
     entity = customer.billing_entity
-    entity._prefetched_objects_cache = {**getattr(entity, "_prefetched_objects_cache", {}), "taxes": as_prefetched(Tax, found["entity"])}
+    seed_prefetched(entity, "taxes", found["entity"])
     for line in lines:
         if line.taxes is None:
             line.taxes = found.get(str(line.add_on.pk)) or customer.applicable_taxes()
