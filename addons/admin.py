@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from billing_console.money import currency_exponent, format_amount, major_to_cents
+from core.money import currency_exponent, format_amount, major_to_cents
 
 from .models import AddOn
 

@@ -4,7 +4,7 @@ import uuid
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from billing_console.money import validate_currency
+from core.money import validate_currency
 
 
 class AddOnQuerySet(models.QuerySet):

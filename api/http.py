@@ -144,7 +144,7 @@ _NO_BODY = object()
 
 def parsed_body(request):
     """The body parsed and checked once per request (any JSON value); None when empty. Malformed → 400."""
-    cached = getattr(request, "_api_json_body", _NO_BODY)
+    cached = getattr(request, "api_json_body", _NO_BODY)
     if cached is not _NO_BODY:
         return cached
     try:
@@ -161,7 +161,7 @@ def parsed_body(request):
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.bad_request(f"malformed JSON body ({exc})")
         check_json_value(data)
-    request._api_json_body = data
+    request.api_json_body = data  # a public request attribute, as middleware sets request.user
     return data
 
 

@@ -5,7 +5,7 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 
 from addons.models import AddOn
-from billing_console.serialization import decimal_str, iso_datetime
+from core.serialization import decimal_str, iso_datetime
 from customers.models import BillingEntity
 from customers.serializers import serialize_tax
 from plans.models import BillableMetric, Charge, Plan

@@ -10,8 +10,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db.models import Max, Q, Sum
 
-from billing_console.money import currency_exponent, round_cents
-from billing_console.serialization import decimal_str, iso_datetime
+from core.money import currency_exponent, round_cents
+from core.serialization import decimal_str, iso_datetime
 from invoices.models import Fee
 from invoices.serializers import serialize_fee
 from wallets.models import Wallet, WalletTransaction

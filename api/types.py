@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from billing_console.money import MinorUnitsError, parse_minor_units
+from core.money import MinorUnitsError, parse_minor_units
 
 _INT = re.compile(r"^-?\d+$")
 
@@ -119,7 +119,7 @@ def _iso_datetime(*, not_a_string: str, bad_format: str, aware: bool = False, bl
 LagoStr = Annotated[str, BeforeValidator(_as_str)]
 LagoInt = Annotated[int, BeforeValidator(_as_int)]
 MinorUnits = Annotated[int, BeforeValidator(_as_minor_units), Field(ge=0)]
-"""Whole, non-negative minor units (amount_cents…); the rule itself is billing_console.money.parse_minor_units."""
+"""Whole, non-negative minor units (amount_cents…); the rule itself is core.money.parse_minor_units."""
 LagoBool = Annotated[bool, BeforeValidator(_as_bool)]
 StrList = Annotated[list[str], BeforeValidator(_as_str_list)]
 LagoDict = Annotated[dict[str, Any], BeforeValidator(_as_dict)]

@@ -9,6 +9,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdminMixin
+
 from .models import AuditLogEntry
 
 CSV_COLUMNS = ["timestamp", "actor", "user_id", "api_key", "source", "action", "invoice_number", "invoice_id",
@@ -29,7 +31,7 @@ class ActorFilter(admin.AllValuesFieldListFilter):
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
+class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "invoice_link", "source"]
     list_display_links = ["created_at"]
     list_filter = ["action", "source", ("actor_label", ActorFilter), ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
@@ -45,16 +47,7 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["console/admin.css"]}
 
-    # Append-only: nobody adds, changes or deletes entries here, superusers included.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # Append-only (ReadOnlyAdminMixin): nobody adds, changes or deletes entries here, superusers included.
     def has_export_permission(self, request):
         return request.user.has_perm("audit.export_auditlogentry")
 

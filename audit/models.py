@@ -9,6 +9,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.db import is_unsaved
+
 
 class AuditLogQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -52,7 +54,7 @@ class AuditLogEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
+        if not is_unsaved(self):
             raise PermissionError("The audit log is append-only.")
         super().save(*args, **kwargs)
 

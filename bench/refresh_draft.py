@@ -30,9 +30,9 @@ def main():
     from audit.actors import Actor
     from customers.models import BillingEntity, Customer
     from invoices.models import Invoice
-    from invoices.refresh import refresh_draft
+    from invoices.transitions.refresh import refresh_draft
     from plans.models import BillableMetric, Charge, Plan
-    from subscriptions.billing import run_billing
+    from billing_run.billing import run_billing
     from subscriptions.models import Subscription
 
     entity = BillingEntity.objects.create(code="bench", name="Bench", invoice_grace_period=3)

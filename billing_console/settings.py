@@ -90,7 +90,9 @@ INSTALLED_APPS = [
     "coupons",
     "wallets",
     "credit_notes",
+    "billing_run",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -191,7 +193,7 @@ def _check_organization_settings():
 
     from django.core.exceptions import ValidationError
 
-    from billing_console.money import validate_currency
+    from core.money import validate_currency
 
     try:
         uuid.UUID(ORGANIZATION_ID)
@@ -216,7 +218,7 @@ def _check_organization_settings():
 _check_organization_settings()
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 
-# Invoice and credit note PDFs (billing_console/documents.py) live in the "default" storage: files
+# Invoice and credit note PDFs (core/documents.py) live in the "default" storage: files
 # under MEDIA_ROOT that no URL serves (MEDIA_URL is unused). They leave the console only through
 # signed links under PUBLIC_URL that expire after DOCUMENT_URL_MAX_AGE_SECONDS (S3: see the README;
 # STORAGES["default"] is defined above, beside the static files).

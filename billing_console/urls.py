@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from api.views import documents
-from invoices import admin_api
+from invoices.admin import api as admin_api
 
 admin.site.site_header = "Billing console"
 admin.site.site_title = "Billing console"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from audit.actors import Actor
-from billing_console.money import format_amount
+from core.money import format_amount
 
 from .models import AppliedCoupon, Coupon
 from .services import apply_coupon, describe, terminate

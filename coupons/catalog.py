@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit import log as audit_log
 from audit.actors import Actor
 
-from .errors import field_error
+from core.errors import field_error
 from .models import AppliedCoupon, Coupon
 from .services import terminate
 

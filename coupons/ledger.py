@@ -12,7 +12,7 @@ from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing_console.money import round_cents
+from core.money import round_cents
 
 from .models import AppliedCoupon, Coupon, Credit
 

@@ -12,9 +12,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from billing_console.money import validate_currency
+from core.money import validate_currency
 
-from .errors import field_error
+from core.errors import field_error
 
 
 class Coupon(models.Model):

@@ -1,5 +1,5 @@
 """Lago's JSON shape of an applied coupon (AppliedCouponResponse of the API contract)."""
-from billing_console.serialization import iso_datetime
+from core.serialization import iso_datetime
 
 from .models import AppliedCoupon, Coupon
 

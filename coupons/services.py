@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from billing_console.money import format_amount
+from core.money import format_amount
 
-from .errors import field_error
+from core.errors import field_error
 from .models import AppliedCoupon, Coupon, check_terms
 
 

@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from billing_console.documents import open_pdf
+from core.admin import ReadOnlyAdminMixin
+from core.documents import open_pdf
 
 from .models import CreditNote, CreditNoteItem
 from .pdf import render_credit_note_pdf
@@ -25,7 +26,7 @@ class CreditNoteItemInline(admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "invoice", "customer", "reason", "total", "credit_status", "balance", "refund_status", "issuing_date"]
     list_filter = ["reason", "credit_status", "refund_status"]
     list_select_related = ["invoice", "customer"]
@@ -71,15 +72,6 @@ class CreditNoteAdmin(admin.ModelAdmin):
                 return redirect("admin:credit_notes_creditnote_change", note.pk)
             note.refresh_from_db(fields=["pdf_file", "pdf_generated_at"])
         return FileResponse(open_pdf(note.pdf_file.name), as_attachment=True, filename=f"{note.number}.pdf", content_type="application/pdf")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Total", ordering="total_amount_cents")
     def total(self, obj):

@@ -11,7 +11,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from billing_console.money import format_amount
+from core.money import format_amount
 
 
 class CreditNote(models.Model):

@@ -1,35 +1,26 @@
 """Credit note PDFs: rendering (WeasyPrint, templates/credit_notes/pdf/credit_note.html) and the django-q2 task.
 
-As invoices (invoices/pdf.py, invoices/pdf_tasks.py): `create_credit_note` queues the
-render with transaction.on_commit, the task stores it through `billing_console.documents`
-(the default storage) touching only the `pdf_*` fields, and a failure is written to `pdf_error` and re-raised
-so the cluster retries it (`ack_failure=False`, up to Q_CLUSTER["max_attempts"]).
+As invoices (invoices/pdf/render.py, invoices/pdf/tasks.py), through the same routines of
+`core.documents`: `render_pdf` (WeasyPrint) and `render_and_store` (the default storage, touching only
+the `pdf_*` fields; a failure is written to `pdf_error` and re-raised so the cluster retries it,
+`ack_failure=False`, up to Q_CLUSTER["max_attempts"]). `create_credit_note` queues the render with
+transaction.on_commit.
 Amounts are formatted here, once, with the currency's ISO 4217 decimals.
 """
-import logging
-
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
 
-from billing_console.documents import delete_pdf, save_pdf
-from billing_console.money import format_amount
-from billing_console.queue import enqueue_many, run_each
+from core.documents import render_and_store, render_pdf
+from core.money import format_amount
+from core.queue import enqueue_many, run_each
 
 from .models import CreditNote
 from .serializers import applied_taxes
 
-logger = logging.getLogger(__name__)
-
 TASK = "credit_notes.pdf.render_credit_note_pdfs"
-PDF_FIELDS = ["pdf_file", "pdf_generated_at", "pdf_error", "updated_at"]
 
 
 def render_credit_note_pdf_bytes(note: CreditNote) -> bytes:
-    from weasyprint import HTML  # heavy import, only where a PDF is made
-
-    html = render_to_string("credit_notes/pdf/credit_note.html", credit_note_context(note))
-    return HTML(string=html).write_pdf()
+    return render_pdf("credit_notes/pdf/credit_note.html", credit_note_context(note))
 
 
 def credit_note_context(note: CreditNote) -> dict:
@@ -91,21 +82,4 @@ def render_credit_note_pdf(credit_note_id) -> str:
     note = CreditNote.objects.select_related("invoice__billing_entity", "customer").filter(pk=credit_note_id).first()
     if note is None:
         return "skipped"
-    try:
-        content = render_credit_note_pdf_bytes(note)
-    except Exception as exc:
-        logger.exception("PDF of credit note %s failed", note.number)
-        note.pdf_error = f"{timezone.now():%Y-%m-%d %H:%M:%S} UTC: {type(exc).__name__}: {exc}"[:2000]
-        note.save(update_fields=["pdf_error", "updated_at"])
-        raise
-    name = save_pdf(note.pdf_file, note.number, content)
-    with transaction.atomic():
-        row = CreditNote.objects.select_for_update().get(pk=note.pk)  # orders concurrent renders of one note
-        previous = row.pdf_file.name
-        row.pdf_file.name = name
-        row.pdf_generated_at = timezone.now()
-        row.pdf_error = ""
-        row.save(update_fields=PDF_FIELDS)
-    if previous and previous != name:
-        delete_pdf(previous)
-    return name
+    return render_and_store(note, note.number, render_credit_note_pdf_bytes)

@@ -2,9 +2,9 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from billing_console.documents import signed_url
-from billing_console.money import round_cents
-from billing_console.serialization import iso_date, iso_datetime
+from core.documents import signed_url
+from core.money import round_cents
+from core.serialization import iso_date, iso_datetime
 from customers.serializers import serialize_customer
 from invoices.serializers import serialize_fee
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from billing_console.money import round_cents
-from coupons.errors import field_error
+from core.money import round_cents
+from core.errors import field_error
 from invoices.models import Invoice
 from sequences.models import take_next
 from webhooks import outbox

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from audit.actors import Actor
 from invoices.grace_period import grace_period_changed
-from invoices.one_off_admin import OneOffInvoiceAdminMixin, create_one_off_invoice_action
+from invoices.admin.one_off import OneOffInvoiceAdminMixin, create_one_off_invoice_action
 
 from .models import BillingEntity, Customer, CustomerMetadata, Tax
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from billing_console.money import validate_currency
+from core.money import validate_currency
 
 
 def validate_timezone(value: str) -> None:

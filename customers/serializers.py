@@ -1,5 +1,5 @@
 """Lago's JSON shapes for taxes, billing entities and customers (see shared/reference/lago-api-contract.md)."""
-from billing_console.serialization import iso_datetime
+from core.serialization import iso_datetime
 
 from .models import BillingEntity, Customer, CustomerMetadata, Tax
 

@@ -7,9 +7,9 @@ loaded from the database, and any change of a `FROZEN_FIELDS` field once the inv
 `draft`; on PostgreSQL a trigger refuses the same for every UPDATE (migration
 `invoices/migrations/0006_invoice_transition_trigger.py`, SQL from `invoices/db_guards.py`).
 
-Each transition is written by one module: finalize and close in `invoices/finalization.py`,
-void in `invoices/voiding.py`, delete in `invoices/deletion.py`, payment status in
-`invoices/payments.py`, the overdue flag in `invoices/overdue.py`.
+Each transition is written by one module: finalize and close in `invoices/transitions/finalization.py`,
+void in `invoices/transitions/voiding.py`, delete in `invoices/transitions/deletion.py`, payment status in
+`invoices/transitions/payments.py`, the overdue flag in `invoices/transitions/overdue.py`.
 """
 import uuid
 
@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from billing_console.money import format_amount, validate_currency
+from core.db import is_unsaved
+from core.money import format_amount, validate_currency
 
 from .ui_status import derive_invoice_ui_status
 
@@ -319,7 +320,7 @@ class Invoice(models.Model):
     def save(self, *args, **kwargs):
         if not self.number:
             self.number = f"{self.billing_entity.document_number_prefix}-DRAFT"
-        if not self._state.adding:
+        if not is_unsaved(self):
             self._check_transitions(kwargs.get("update_fields"))
             self._refuse_frozen_changes(kwargs.get("update_fields"))
         super().save(*args, **kwargs)

@@ -6,9 +6,9 @@ Amounts are JSON integers of minor units; units and precise amounts are strings,
 from datetime import timedelta
 from decimal import Decimal
 
-from billing_console.documents import signed_url
-from billing_console.money import currency_exponent, round_cents
-from billing_console.serialization import decimal_str, iso_date, iso_datetime
+from core.documents import signed_url
+from core.money import currency_exponent, round_cents
+from core.serialization import decimal_str, iso_date, iso_datetime
 from customers.serializers import serialize_customer
 from subscriptions.serializers import serialize_subscription
 
@@ -52,7 +52,7 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
         "total_due_amount_cents": invoice.total_due_amount_cents,
         "version_number": 4,
         "self_billed": False,
-        # A signed, expiring absolute link (billing_console/documents.py), not a storage URL.
+        # A signed, expiring absolute link (core/documents.py), not a storage URL.
         "file_url": signed_url("invoice", invoice.pk, invoice.pdf_file.name, invoice.number) if invoice.pdf_file else None,
         "web_url": None,
         "voided_invoice_id": str(invoice.voided_invoice_id) if invoice.voided_invoice_id else None,

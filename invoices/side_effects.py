@@ -6,7 +6,7 @@ block nor undo the change that caused it.
 """
 from django.conf import settings
 
-from .pdf_tasks import queue_invoice_pdfs
+from .pdf.tasks import queue_invoice_pdfs
 
 
 def invoices_finalized(invoice_ids: list) -> None:

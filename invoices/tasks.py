@@ -1,4 +1,4 @@
-"""Scheduled work (django-q2): bill ended periods, finalize drafts whose grace period ended, flag overdue invoices.
+"""Scheduled work (django-q2): finalize drafts whose grace period ended, flag overdue invoices.
 
 Each unit of work is its own transaction, so a crash mid-run loses nothing: the next run
 picks up what is left.
@@ -13,18 +13,12 @@ from audit import log as audit_log
 from audit.actors import Actor
 from webhooks import outbox
 
-from . import overdue
-from .finalization import finalize_invoices
+from .transitions import overdue
+from .transitions.finalization import finalize_invoices
 from .models import Invoice
 
 BATCH_SIZE = 500
 logger = logging.getLogger(__name__)
-
-
-def run_billing(now=None):
-    from subscriptions.billing import run_billing as run
-
-    return run(now)
 
 
 def finalize_due_invoices(now=None, *, batch_size: int = BATCH_SIZE, on_batch=None) -> int:
@@ -89,7 +83,7 @@ def finalize_invoice_ids(invoice_ids) -> list:
 def mark_overdue_invoices(now=None) -> tuple[int, int]:
     """Flag finalized invoices still unpaid past their due date; clear the flag on paid ones. (flagged, cleared).
 
-    The flag itself is written by `invoices/overdue.py`; this task adds the audit entries and webhook events.
+    The flag itself is written by `invoices/transitions/overdue.py`; this task adds the audit entries and webhook events.
     """
     now = now or timezone.now()
     actor = Actor.system("task")

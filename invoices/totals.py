@@ -13,8 +13,8 @@ invoice is finalized (seed 002), so a draft shows fees and taxes only.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from billing_console.dbutils import as_prefetched
-from billing_console.money import round_cents
+from core.db import lock_in_order, seed_prefetched
+from core.money import round_cents
 from coupons import ledger as coupons_ledger
 from coupons.ledger import CouponUse
 from credit_notes import ledger as credit_notes_ledger
@@ -23,7 +23,7 @@ from customers.models import Customer
 from wallets import ledger as wallets_ledger
 from wallets.ledger import WalletUse
 
-from .bulk import bulk_update
+from core.bulk import bulk_update
 from .models import Fee, Invoice, InvoiceTax
 
 HUNDRED = Decimal(100)
@@ -57,7 +57,7 @@ NO_CREDITS = AvailableCredits()
 
 @dataclass(frozen=True)
 class ConsumptionPlan:
-    """What finalizing one invoice takes from each ledger; applied by `invoices.finalization`."""
+    """What finalizing one invoice takes from each ledger; applied by `invoices.transitions.finalization`."""
 
     coupons: tuple[CouponUse, ...] = ()
     credit_notes: tuple[CreditNoteUse, ...] = ()
@@ -231,7 +231,7 @@ def lock_credit_customers(invoices: list[Invoice]) -> list:
     """
     ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
     if ids:
-        list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        list(lock_in_order(Customer.objects.filter(pk__in=ids), no_key=True).values_list("pk", flat=True))
     return ids
 
 
@@ -308,4 +308,4 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
     for invoice, _, _ in items:
         rows = written.get(invoice.pk, None if stored.get(invoice.pk) else [])
         if rows is not None:
-            invoice._prefetched_objects_cache = {**getattr(invoice, "_prefetched_objects_cache", {}), "applied_taxes": as_prefetched(InvoiceTax, rows)}
+            seed_prefetched(invoice, "applied_taxes", rows)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from billing_console.money import validate_currency
+from core.money import validate_currency
 
 
 class BillableMetric(models.Model):

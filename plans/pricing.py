@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from billing_console.money import currency_exponent, round_cents, to_decimal
+from core.money import currency_exponent, round_cents, to_decimal
 
 ZERO = Decimal(0)
 

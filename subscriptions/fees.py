@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from billing_console.money import round_cents
+from core.money import round_cents
 from plans.pricing import price
 from usage.aggregation import aggregate_units_many
 

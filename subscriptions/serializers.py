@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from billing_console.serialization import iso_datetime
+from core.serialization import iso_datetime
 
 from .models import Subscription
 from .periods import local_midnight, next_boundary, previous_boundary
@@ -50,7 +50,7 @@ def serialize_subscription(subscription: Subscription) -> dict:
         "current_billing_period_started_at": iso_datetime(period[0]) if period else None,
         # Inclusive, as Lago: the last second of the period.
         "current_billing_period_ending_at": iso_datetime(period[1] - timedelta(seconds=1)) if period else None,
-        # Termination bills the final period (subscriptions/termination.py) and makes no credit note.
+        # Termination bills the final period (billing_run/termination.py) and makes no credit note.
         "on_termination_credit_note": "skip",
         "on_termination_invoice": "generate",
         "created_at": iso_datetime(subscription.created_at),

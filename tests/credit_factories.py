@@ -4,7 +4,7 @@ from decimal import Decimal
 from audit.actors import Actor
 from coupons.models import Coupon
 from coupons.services import apply_coupon
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from wallets.top_ups import create_wallet
 
 from . import factories as f

@@ -57,7 +57,7 @@ def invoice(cust=None, fees=(), taxes=(), **kwargs) -> Invoice:
 
 
 def fee(inv, spec=(1, 1000), taxes=(), **kwargs) -> Fee:
-    from billing_console.money import round_cents
+    from core.money import round_cents
 
     if isinstance(spec, dict):
         values = dict(spec)

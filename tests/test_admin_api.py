@@ -9,7 +9,7 @@ from django.test import Client
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 
 from . import factories as f
 

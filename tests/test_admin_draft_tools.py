@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit.models import AuditLogEntry
 from invoices.models import Invoice
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 
 from . import billing_factories as b
 from . import factories as f

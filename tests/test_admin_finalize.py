@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 
 from . import factories as f
@@ -168,7 +168,7 @@ def test_the_data_migration_creates_both_groups():
 
 def test_another_button_is_one_line_in_object_tools(operator_client, monkeypatch):
     """How the Refresh / Download PDF / Void buttons of later features plug in."""
-    from invoices.admin import InvoiceAdmin, ObjectTool
+    from invoices.admin.invoice import InvoiceAdmin, ObjectTool
 
     monkeypatch.setattr(InvoiceAdmin, "object_tools", InvoiceAdmin.object_tools + [
         ObjectTool("History again", "invoices_invoice_history", post=True),

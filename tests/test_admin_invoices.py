@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 
 from . import factories as f

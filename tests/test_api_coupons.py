@@ -3,7 +3,7 @@ import pytest
 
 from audit.models import AuditLogEntry
 from coupons.models import AppliedCoupon, Coupon, Credit
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from tests import credit_factories as c
 from tests import factories
 from tests.api_support import assert_error

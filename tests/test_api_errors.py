@@ -105,7 +105,7 @@ def test_nul_in_a_query_string_is_400(api, entity):
 
 def test_invoice_update_and_list_never_500(api, entity):
     from audit.actors import Actor
-    from invoices.finalization import finalize_invoice
+    from invoices.transitions.finalization import finalize_invoice
 
     inv = factories.invoice(factories.customer(entity), fees=[(1, 100)])
     finalize_invoice(inv.pk, Actor.system())

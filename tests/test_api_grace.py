@@ -1,5 +1,5 @@
 """Grace-period changes through the API (billing entity, organization, customer) and
-PUT /invoices/{id}/refresh: they call invoices.grace_period / invoices.refresh.
+PUT /invoices/{id}/refresh: they call invoices.grace_period / invoices.transitions.refresh.
 
 """
 from datetime import timedelta

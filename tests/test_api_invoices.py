@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 from tests import factories
 from tests.api_support import assert_error

@@ -1,6 +1,6 @@
-"""POST /invoices: one-off invoices from add-ons (seed 004), through invoices.one_off.
+"""POST /invoices: one-off invoices from add-ons (seed 004), through invoices.transitions.one_off.
 
-Fails until the one-off invoices issue (invoices/one_off.py) is merged: the stub raises NotImplementedError.
+Fails until the one-off invoices issue (invoices/transitions/one_off.py) is merged: the stub raises NotImplementedError.
 """
 from decimal import Decimal
 

@@ -8,7 +8,7 @@ from pydantic.json_schema import models_json_schema
 from api.errors import ApiError
 from api.parsing import parse
 from api.requests import BODIES, MODELS, AddOnFields, BillableMetricFilter, BillingEntityFields, OneOffInvoiceFields, PlanFields
-from billing_console.money import MinorUnitsError, parse_minor_units
+from core.money import MinorUnitsError, parse_minor_units
 
 
 def details(model, data):

@@ -1,6 +1,6 @@
-"""POST /invoices/{id}/void through invoices.voiding.
+"""POST /invoices/{id}/void through invoices.transitions.voiding.
 
-Fails until the voiding issue (invoices/voiding.py) is merged: the stub raises NotImplementedError.
+Fails until the voiding issue (invoices/transitions/voiding.py) is merged: the stub raises NotImplementedError.
 """
 import pytest
 from lago_python_client.client import Client
@@ -9,7 +9,7 @@ from lago_python_client.exceptions import LagoApiError
 from api.models import ApiKey
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 from tests import factories
 from tests.api_support import assert_error

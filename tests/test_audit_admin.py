@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices import fee_edits
-from invoices.finalization import finalize_invoice
+from invoices.transitions import fee_edits
+from invoices.transitions.finalization import finalize_invoice
 
 from . import factories as f
 

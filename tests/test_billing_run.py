@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from audit.models import AuditLogEntry
 from invoices.models import Invoice
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 from webhooks.models import WebhookEvent
 
 from . import billing_factories as b

@@ -5,8 +5,8 @@ from django_q.scheduler import scheduler
 from django.utils import timezone
 
 from invoices.models import Invoice
-from subscriptions.checks import billing_schedules_check
-from subscriptions.schedules import ensure_schedules
+from billing_run.checks import billing_schedules_check
+from billing_run.schedules import ensure_schedules
 
 from . import billing_factories as b
 from . import factories as f

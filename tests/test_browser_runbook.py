@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from audit.actors import Actor
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 
 from . import factories as f

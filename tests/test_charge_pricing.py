@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from invoices.models import Invoice
 from plans.pricing import price_cents, validate_properties
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 
 from . import billing_factories as b
 from . import factories as f

@@ -7,7 +7,7 @@ from django.db import connection
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import FINALIZED, finalize_invoice
+from invoices.transitions.finalization import FINALIZED, finalize_invoice
 from invoices.models import Invoice
 from webhooks.models import WebhookEvent
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from coupons.models import Credit
-from invoices.finalization import FINALIZED, finalize_invoice, finalize_invoices
+from invoices.transitions.finalization import FINALIZED, finalize_invoice, finalize_invoices
 from invoices.models import Invoice
 from wallets.models import Wallet, WalletTransaction
 

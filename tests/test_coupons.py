@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditLogEntry
 from coupons.models import AppliedCoupon, Credit
 from coupons.services import pending_for, terminate
-from invoices.fee_edits import update_fee
-from invoices.finalization import finalize_invoice
+from invoices.transitions.fee_edits import update_fee
+from invoices.transitions.finalization import finalize_invoice
 
 from . import credit_factories as c
 from . import factories as f
@@ -142,7 +142,7 @@ def test_applying_and_terminating_are_audited():
 def test_two_drafts_finalized_in_one_batch_share_one_coupon_once():
     from django.db import transaction
 
-    from invoices.finalization import finalize_invoices
+    from invoices.transitions.finalization import finalize_invoices
 
     cust = f.customer()
     c.give(cust, c.coupon(amount_cents=1500))

@@ -6,7 +6,7 @@ from audit.models import AuditLogEntry
 from coupons.models import Credit
 from credit_notes.models import CreditNote
 from credit_notes.services import create_credit_note
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from webhooks.models import WebhookEvent
 
 from . import credit_factories as c

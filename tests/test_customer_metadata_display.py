@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from customers.models import CustomerMetadata
-from invoices.pdf import invoice_context
+from invoices.pdf.render import invoice_context
 
 from . import factories as f
 from .admin_helpers import change_form_data

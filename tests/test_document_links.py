@@ -16,10 +16,10 @@ from django.core import signing
 from django.test import Client
 from pypdf import PdfReader
 
-from billing_console import documents
+from core import documents
 from credit_notes.models import CreditNote
 from invoices.models import Invoice
-from invoices.pdf_tasks import render_invoice_pdf
+from invoices.pdf.tasks import render_invoice_pdf
 from webhooks.payloads import render_objects
 
 from . import factories as f

@@ -3,7 +3,7 @@ import pytest
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from webhooks.models import WebhookEvent
 
 from . import factories as f

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices import fee_edits
-from invoices.finalization import finalize_invoice
+from invoices.transitions import fee_edits
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import InvoiceLocked
 
 from . import factories as f

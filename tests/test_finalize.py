@@ -5,7 +5,7 @@ import pytest
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices.finalization import CLOSED, FINALIZED, NOT_DRAFT, NOT_FOUND, finalize_invoice
+from invoices.transitions.finalization import CLOSED, FINALIZED, NOT_DRAFT, NOT_FOUND, finalize_invoice
 from invoices.models import Invoice, InvoiceLocked
 from webhooks.models import WebhookEvent
 

@@ -8,7 +8,7 @@ from audit.actors import Actor
 from audit.models import AuditLogEntry
 from invoices.grace_period import grace_period_changed
 from invoices.models import Invoice
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 
 from . import billing_factories as b
 from . import factories as f

@@ -12,13 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from audit import log as audit_log
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices import finalization, overdue, payments
-from invoices.bulk import bulk_update
+from invoices.transitions import finalization, overdue, payments
+from core.bulk import bulk_update
 from invoices.db_guards import invoice_guard_sql
-from invoices.deletion import delete_draft
-from invoices.finalization import finalize_invoice, finalize_invoices
+from invoices.transitions.deletion import delete_draft
+from invoices.transitions.finalization import finalize_invoice, finalize_invoices
 from invoices.models import InvalidTransition, Invoice, InvoiceLocked
-from invoices.voiding import void_invoice
+from invoices.transitions.voiding import void_invoice
 from tests import factories as f
 
 SYSTEM = Actor.system()
@@ -304,9 +304,9 @@ def test_latest_migration_snapshot_is_the_models_table():
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = {
-    "status": {"invoices/finalization.py", "invoices/voiding.py", "invoices/deletion.py", "invoices/models.py"},
-    "payment_status": {"invoices/finalization.py", "invoices/payments.py"},
-    "payment_overdue": {"invoices/overdue.py"},
+    "status": {"invoices/transitions/finalization.py", "invoices/transitions/voiding.py", "invoices/transitions/deletion.py", "invoices/models.py"},
+    "payment_status": {"invoices/transitions/finalization.py", "invoices/transitions/payments.py"},
+    "payment_overdue": {"invoices/transitions/overdue.py"},
 }
 INVOICE_WORDS = ("invoice", "inv")
 
@@ -371,7 +371,7 @@ def test_status_and_payment_writes_live_in_their_transition_modules():
                 strays.append(f"{relative}:{line} writes {field}")
     assert strays == []
     # The scan sees the writers it allows (else it would prove nothing).
-    assert found["status"] >= {"invoices/finalization.py", "invoices/voiding.py", "invoices/deletion.py"}
+    assert found["status"] >= {"invoices/transitions/finalization.py", "invoices/transitions/voiding.py", "invoices/transitions/deletion.py"}
     assert found["payment_status"] == WRITERS["payment_status"]
     assert found["payment_overdue"] == WRITERS["payment_overdue"]
 

@@ -19,7 +19,7 @@ from lago_python_client.models import (
 
 from api.models import ApiKey
 from invoices.tasks import finalize_due_invoices
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 from subscriptions.models import Subscription as SubscriptionRow
 from tests import factories
 from usage.models import Event as EventRow

@@ -18,7 +18,7 @@ import pytest
 from django.urls import URLPattern
 
 from api import urls as api_urls
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 
 from . import lago_spec
 from .api_support import ApiClient

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.actors import Actor
-from billing_console.money import currency_exponent, format_amount, major_to_cents, round_cents
-from invoices.finalization import finalize_invoice
+from core.money import currency_exponent, format_amount, major_to_cents, round_cents
+from invoices.transitions.finalization import finalize_invoice
 
 from . import factories as f
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from addons.models import AddOn
 from audit.models import AuditLogEntry
 from invoices.models import Fee, Invoice
-from invoices.one_off import create_one_off_invoice, preview_one_off_invoice
+from invoices.transitions.one_off import create_one_off_invoice, preview_one_off_invoice
 from webhooks.models import WebhookEvent
 
 from . import factories as f

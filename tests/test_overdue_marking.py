@@ -2,7 +2,7 @@
 import pytest
 
 from audit.actors import Actor
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 from invoices.tasks import mark_overdue_invoices
 from webhooks.models import WebhookEvent

@@ -8,11 +8,11 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from addons.models import AddOn
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
-from invoices.one_off import create_one_off_invoice
-from invoices.pdf import render_invoice_pdf_bytes
-from invoices.pdf_tasks import render_invoice_pdf
+from invoices.transitions.one_off import create_one_off_invoice
+from invoices.pdf.render import render_invoice_pdf_bytes
+from invoices.pdf.tasks import render_invoice_pdf
 
 from . import factories as f
 
@@ -86,7 +86,7 @@ def test_a_failed_render_is_recorded_and_leaves_the_invoice_finalized(actor, dja
     def broken(invoice):
         raise RuntimeError("fonts are on holiday")
 
-    monkeypatch.setattr("invoices.pdf_tasks.render_invoice_pdf_bytes", broken)
+    monkeypatch.setattr("invoices.pdf.tasks.render_invoice_pdf_bytes", broken)
     inv = f.invoice(fees=[(1, 1000)])
     with django_capture_on_commit_callbacks(execute=True):
         outcome = finalize_invoice(inv.pk, actor)
@@ -165,7 +165,7 @@ def test_a_render_overtaken_by_voiding_is_discarded(one_off, monkeypatch):
         Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOIDED, voided_at=NOW)
         return content
 
-    monkeypatch.setattr("invoices.pdf_tasks.render_invoice_pdf_bytes", void_while_rendering)
+    monkeypatch.setattr("invoices.pdf.tasks.render_invoice_pdf_bytes", void_while_rendering)
     assert render_invoice_pdf(one_off.pk) == "stale"
     one_off.refresh_from_db()
     assert one_off.pdf_file.name == stored

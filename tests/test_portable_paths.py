@@ -10,15 +10,15 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-import invoices.bulk
-import invoices.one_off
+import core.bulk
+import invoices.transitions.one_off
 import sequences.models
 import usage.ingest
 from addons.models import AddOn
 from api.views import invoices as invoice_views
-from invoices.bulk import bulk_update
+from core.bulk import bulk_update
 from invoices.models import Fee, Invoice
-from invoices.one_off import create_one_off_invoice
+from invoices.transitions.one_off import create_one_off_invoice
 from sequences.models import Sequence, take_next_many
 from usage.ingest import EventErrors, ingest
 from usage.models import Event
@@ -36,13 +36,13 @@ def force(monkeypatch, module, path: str) -> None:
     if not fast:
         monkeypatch.setattr(module, "uses_postgres_fast_path", lambda *args: False)
     # The path under test is the one taken: a check, not an assumption.
-    assert module.uses_postgres_fast_path(*([transaction.get_connection()] if module is invoices.bulk else [])) is fast
+    assert module.uses_postgres_fast_path(*([transaction.get_connection()] if module is core.bulk else [])) is fast
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_one_off_taxes_add_on_else_customer_else_entity(monkeypatch, actor, path):
-    """invoices/one_off.py TAXES_SQL vs. three ORM queries: same taxes on every line."""
-    force(monkeypatch, invoices.one_off, path)
+    """invoices/transitions/one_off.py TAXES_SQL vs. three ORM queries: same taxes on every line."""
+    force(monkeypatch, invoices.transitions.one_off, path)
     vat, reduced, entity_vat = f.tax(code="vat-20", rate="20"), f.tax(code="vat-5", rate="5"), f.tax(code="ent-10", rate="10")
     entity = f.billing_entity()
     entity.taxes.set([entity_vat])
@@ -67,8 +67,8 @@ def test_one_off_taxes_add_on_else_customer_else_entity(monkeypatch, actor, path
 
 @pytest.mark.parametrize("path", PATHS)
 def test_bulk_update_writes_every_field_of_every_row(monkeypatch, path):
-    """invoices/bulk.py: UPDATE … FROM unnest() vs. Django's bulk_update, nulls and datetimes included."""
-    force(monkeypatch, invoices.bulk, path)
+    """core/bulk.py: UPDATE … FROM unnest() vs. Django's bulk_update, nulls and datetimes included."""
+    force(monkeypatch, core.bulk, path)
     rows = [f.invoice(fees=[(1, 100 * n)]) for n in range(1, 4)]
     deadline = datetime(2026, 12, 1, 8, 30, tzinfo=dt_timezone.utc)
     for n, invoice in enumerate(rows):

@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from invoices import fee_edits
-from invoices.finalization import finalize_invoice
+from invoices.transitions import fee_edits
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Fee, Invoice
-from invoices.refresh import refresh_draft
-from subscriptions.billing import run_billing
+from invoices.transitions.refresh import refresh_draft
+from billing_run.billing import run_billing
 
 from . import billing_factories as b
 from . import factories as f

@@ -5,11 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditLogEntry
-from invoices.fee_edits import update_fee
-from invoices.finalization import finalize_invoice
+from invoices.transitions.fee_edits import update_fee
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import InvoiceLocked
-from invoices.regeneration import regenerate_from_voided
-from invoices.voiding import void_invoice
+from invoices.transitions.regeneration import regenerate_from_voided
+from invoices.transitions.voiding import void_invoice
 
 from . import credit_factories as c
 from . import factories as f

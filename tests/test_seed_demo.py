@@ -42,10 +42,10 @@ def test_seed_demo_is_idempotent():
 
 
 def test_a_database_seeded_before_the_catalogue_gets_it_on_the_next_run(monkeypatch):
-    import invoices.demo
+    import demo.seed
 
     with monkeypatch.context() as patch:  # the seed as it was before the catalogue was added
-        patch.setattr(invoices.demo, "_seed_catalogue", lambda now, stdout: None)
+        patch.setattr(demo.seed, "_seed_catalogue", lambda now, stdout: None)
         call_command("seed_demo")
     assert not Plan.objects.exists() and Invoice.objects.count() == 60
     call_command("seed_demo")

@@ -7,9 +7,9 @@ import pytest
 
 from audit.actors import Actor
 from invoices.models import Invoice
-from invoices.refresh import refresh_draft
+from invoices.transitions.refresh import refresh_draft
 from invoices.tasks import finalize_due_invoices
-from subscriptions.billing import run_billing
+from billing_run.billing import run_billing
 from usage.services import record_event
 
 from . import billing_factories as b

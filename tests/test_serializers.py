@@ -3,7 +3,7 @@ import pytest
 from lago_python_client.models.invoice import InvoiceResponse
 
 from audit.actors import Actor
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 from invoices.serializers import serialize_invoice
 

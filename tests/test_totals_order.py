@@ -5,7 +5,7 @@ import pytest
 
 from coupons.models import Credit
 from credit_notes.services import create_credit_note
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from wallets.models import WalletTransaction
 
 from . import credit_factories as c

@@ -10,7 +10,7 @@ from coupons.models import AppliedCoupon, Credit
 from credit_notes.ledger import CreditNoteUse
 from credit_notes.models import CreditNote
 from credit_notes.services import create_credit_note
-from invoices.finalization import finalize_invoices
+from invoices.transitions.finalization import finalize_invoices
 from invoices.models import Invoice
 from invoices.totals import AvailableCredits, compute_totals, load_fees, lock_credit_holders
 from wallets.ledger import WalletUse

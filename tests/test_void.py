@@ -6,9 +6,9 @@ from audit.models import AuditLogEntry
 from coupons.models import AppliedCoupon
 from credit_notes.models import CreditNote
 from credit_notes.services import create_credit_note
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice, InvoiceLocked
-from invoices.voiding import void_invoice
+from invoices.transitions.voiding import void_invoice
 from wallets.models import Wallet, WalletTransaction
 from webhooks.models import WebhookEvent
 

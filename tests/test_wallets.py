@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import AuditLogEntry
 from coupons.services import pending_for
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
 from wallets.models import Wallet, WalletTransaction
 from wallets.top_ups import create_wallet, mark_top_up_paid, top_up
@@ -111,7 +111,7 @@ def test_bad_top_up_amounts_are_refused():
 
 
 def test_voiding_an_unpaid_top_up_invoice_fails_the_purchase():
-    from invoices.voiding import void_invoice
+    from invoices.transitions.voiding import void_invoice
 
     wallet = c.wallet(f.customer())
     [tx] = top_up(wallet.pk, c.SYSTEM, paid_cents=1000)

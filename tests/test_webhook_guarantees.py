@@ -19,13 +19,13 @@ from audit.actors import Actor
 from audit.models import AuditLogEntry
 from billing_console import queue
 from credit_notes.services import create_credit_note
-from invoices.finalization import finalize_invoice
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice
-from invoices.one_off import create_one_off_invoice
-from invoices.payments import update_payment_status
+from invoices.transitions.one_off import create_one_off_invoice
+from invoices.transitions.payments import update_payment_status
 from invoices.tasks import mark_overdue_invoices
-from invoices.voiding import void_invoice
-from subscriptions.billing import run_billing
+from invoices.transitions.voiding import void_invoice
+from billing_run.billing import run_billing
 from tests import billing_factories as b
 from tests import factories as f
 from tests.webhook_receiver import Receiver

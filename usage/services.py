@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from billing_console.money import to_decimal
+from core.money import to_decimal
 
 from .models import Event
 

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from audit.actors import Actor
-from billing_console.money import format_amount, major_to_cents, to_decimal
+from core.admin import ReadOnlyAdminMixin
+from core.money import format_amount, major_to_cents, to_decimal
 
 from .models import Wallet, WalletTransaction
 from .top_ups import create_wallet, mark_top_up_paid, top_up
@@ -128,21 +129,12 @@ class WalletAdmin(admin.ModelAdmin):
 
 
 @admin.register(WalletTransaction)
-class WalletTransactionAdmin(admin.ModelAdmin):
+class WalletTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "wallet", "transaction_type", "transaction_status", "status", "amount", "invoice"]
     list_filter = ["transaction_type", "transaction_status", "status"]
     list_select_related = ["wallet__customer", "invoice"]
     search_fields = ["wallet__customer__external_id", "invoice__number"]
     actions = ["mark_paid"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):

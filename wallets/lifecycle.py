@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from coupons.errors import field_error
+from core.errors import field_error
 
 from .ledger import lock_customer
 from .models import Wallet, WalletTransaction

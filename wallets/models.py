@@ -12,7 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from billing_console.money import format_amount, validate_currency
+from core.money import format_amount, validate_currency
 
 
 class Wallet(models.Model):

@@ -4,7 +4,7 @@ Semantics (simpler than Lago, which adds rates, priorities and targeting):
 - one active wallet per customer and currency, credits counted 1:1 in minor units;
 - a *granted* top-up credits the balance at once (settled inbound transaction);
 - a *paid* top-up creates a credit invoice (finalized at once through
-  `invoices.finalization`) and a pending inbound transaction; `mark_top_up_paid`
+  `invoices.transitions.finalization`) and a pending inbound transaction; `mark_top_up_paid`
   settles it and credits the balance.
 Consumption by finalizing invoices and give-back on void are the ledger's
 (`wallets.ledger`), which sits below invoices. Every balance change holds the
@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from billing_console.money import MinorUnitsError, format_amount, parse_minor_units
-from coupons.errors import field_error
+from core.money import MinorUnitsError, format_amount, parse_minor_units
+from core.errors import field_error
 from customers.models import Customer
-from invoices.finalization import FINALIZED, finalize_invoices
-from invoices import payments
+from invoices.transitions.finalization import FINALIZED, finalize_invoices
+from invoices.transitions import payments
 from invoices.models import Fee, Invoice
 
 from .ledger import credit, lock_customer
@@ -79,7 +79,7 @@ def top_up(wallet_id, actor: Actor, *, granted_cents=0, paid_cents=0, now=None) 
 
 
 def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction:
-    """The credit invoice of a paid top-up was paid: mark it succeeded (through invoices/payments.py) and credit the wallet."""
+    """The credit invoice of a paid top-up was paid: mark it succeeded (through invoices/transitions/payments.py) and credit the wallet."""
     now = now or timezone.now()
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()
@@ -95,7 +95,7 @@ def mark_top_up_paid(invoice_id, actor: Actor, *, now=None) -> WalletTransaction
         pending.settled_at = now
         pending.save(update_fields=["status", "settled_at"])
         Wallet.objects.filter(pk=wallet.pk).update(balance_cents=F("balance_cents") + pending.amount_cents, updated_at=now)
-        payments.record_payment(invoice)  # the invoice's payment status is written by invoices/payments.py
+        payments.record_payment(invoice)  # the invoice's payment status is written by invoices/transitions/payments.py
         wallet.refresh_from_db()
         audit_log.record("wallet.top_up_paid", actor, invoice=invoice, obj=wallet, before=before, after=snapshot(wallet))
         return pending

@@ -9,6 +9,8 @@ from django.urls import reverse
 from audit import log as audit_log
 from audit.actors import Actor
 
+from core.admin import ReadOnlyAdminMixin
+
 from .delivery import retry_now
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookSettings
 from .url_policy import validate_webhook_url
@@ -78,34 +80,26 @@ class WebhookSettingsAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = WebhookDelivery
     extra = 0
     fields = ["endpoint", "status", "attempts", "last_response_code", "next_attempt_at", "last_error"]
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "webhook_type", "object_type", "object_id"]
     list_filter = ["webhook_type"]
     search_fields = ["object_id"]
     readonly_fields = ["id", "webhook_type", "object_type", "object_id", "created_at", "payload"]
     inlines = [DeliveryInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    deletable = True  # an operator may clear old events (their deliveries go with them)
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "event", "endpoint", "status", "attempts", "last_response_code", "next_attempt_at"]
     list_filter = ["status", "endpoint"]
     list_select_related = ["event", "endpoint"]
@@ -115,9 +109,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "last_response_code", "last_error", "succeeded_at", "created_at",
     ]
     actions = ["retry"]
-
-    def has_add_permission(self, request):
-        return False
+    deletable = True
 
     @admin.action(description="Retry selected deliveries now")
     def retry(self, request, queryset):

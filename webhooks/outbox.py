@@ -77,8 +77,8 @@ def schedule_delivery(delivery_ids) -> None:
 
 def queue_now(ids: list[str]) -> list[str]:
     """Queue a task for each delivery and note when (queued_at); returns the ids queued. A failure is logged
-    (billing_console/queue.py) and leaves queued_at alone: the sweep finds the row."""
-    from billing_console.queue import enqueue_many
+    (core/queue.py) and leaves queued_at alone: the sweep finds the row."""
+    from core.queue import enqueue_many
 
     now = timezone.now()
     try:

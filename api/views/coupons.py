@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from billing_console.money import validate_currency
+from core.money import validate_currency
 
 from coupons.catalog import create_coupon, terminate_coupon, update_coupon
 from coupons.models import AppliedCoupon, Coupon

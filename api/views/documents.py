@@ -1,4 +1,4 @@
-"""GET /documents/<token>/<number>.pdf: the PDF behind a signed `file_url` (billing_console/documents.py).
+"""GET /documents/<token>/<number>.pdf: the PDF behind a signed `file_url` (core/documents.py).
 
 Outside /api/v1 and the admin: the signed token is the authorization, so the link works
 without a Bearer key or a session, as Lago's do. Anything that is not a link this instance
@@ -9,10 +9,10 @@ says to ask for a new one (its holder already knew the document existed).
 from django.http import FileResponse, HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_safe
 
-from billing_console import documents
+from core import documents
 from credit_notes.models import CreditNote
 from invoices.models import Invoice
-from invoices.pdf_tasks import STORED_STATUSES
+from invoices.pdf.tasks import STORED_STATUSES
 
 # kind (as signed by the serializers) → the documents of that kind that may be served
 KINDS = {

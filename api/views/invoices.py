@@ -13,8 +13,8 @@ from django.http import HttpResponse
 
 from addons.models import AddOn
 from customers.models import Customer
-from invoices import deletion, metadata, payments
-from invoices.finalization import finalize_invoice
+from invoices.transitions import deletion, metadata, payments
+from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Fee, Invoice, InvoiceLocked
 from invoices.serializers import serialize_invoice
 
@@ -179,7 +179,7 @@ def download(request, invoice_id):
     invoice = _find(invoice_id, _queryset().filter(status__in=[Invoice.Status.FINALIZED, Invoice.Status.VOIDED]))
     if not invoice.pdf_file:
         # Lago queues the render and answers an empty 200 until the file exists (the client returns None).
-        from invoices.pdf_tasks import queue_invoice_pdfs
+        from invoices.pdf.tasks import queue_invoice_pdfs
 
         queue_invoice_pdfs([invoice.pk])
         return HttpResponse(status=200, content_type="application/json")
@@ -189,7 +189,7 @@ def download(request, invoice_id):
 # --- actions of the one-off, voiding and grace-period issues ----------------------------------
 
 def create_one_off(request):
-    from invoices.one_off import create_one_off_invoice
+    from invoices.transitions.one_off import create_one_off_invoice
 
     _, data = root(request, "invoice")
     values = parse(OneOffInvoiceFields, data).given()  # fees included
@@ -222,7 +222,7 @@ def _fee(fee, n) -> dict:
 
 
 def void(request, invoice_id):
-    from invoices.voiding import void_invoice
+    from invoices.transitions.voiding import void_invoice
 
     invoice = _find(invoice_id)
     data = json_body(request)
@@ -238,7 +238,7 @@ def void(request, invoice_id):
 
 
 def refresh(request, invoice_id):
-    from invoices.refresh import refresh_draft
+    from invoices.transitions.refresh import refresh_draft
 
     invoice = _find(invoice_id)
     try:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from customers.models import Customer
 from plans.models import Plan
 from subscriptions.models import Subscription
-from subscriptions.termination import terminate_subscription
+from billing_run.termination import terminate_subscription
 
 from .. import catalog, errors
 from ..http import endpoint, ok, paginate, query_list, root

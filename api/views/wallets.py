@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from billing_console.money import major_to_cents, validate_currency
+from core.money import major_to_cents, validate_currency
 from customers.models import Customer
 from wallets.lifecycle import rename_wallet, terminate_wallet, void_credits
 from wallets.models import Wallet, WalletTransaction

@@ -1,0 +1,44 @@
+"""Database helpers shared by every app. Imports Django only, never an app (a kernel module).
+
+Everything here that touches a Django internal is pinned by tests/test_core_internals.py.
+"""
+from django.db.models import QuerySet
+
+
+def as_prefetched(model, items) -> QuerySet:
+    """What prefetch_related would store for `items`, without building a filtered queryset per object.
+
+    Relies on two QuerySet internals (`_result_cache`, `_prefetch_done`); tests/test_core_internals.py pins them.
+    """
+    queryset = QuerySet(model=model)
+    queryset._result_cache = items
+    queryset._prefetch_done = True
+    return queryset
+
+
+def seed_prefetched(obj, name: str, rows) -> None:
+    """Make `obj.<name>.all()` return `rows` without a query, as if `prefetch_related(name)` had loaded them.
+
+    For rows this transaction just wrote or already holds. `name` is the related manager's
+    accessor (a reverse foreign key's related_name, or a many-to-many field). Other relations
+    already seeded on `obj` are kept. Relies on `Model._prefetched_objects_cache`.
+    """
+    model = type(obj)._meta.get_field(name).related_model
+    cache = getattr(obj, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = obj._prefetched_objects_cache = {}
+    cache[name] = as_prefetched(model, rows if isinstance(rows, list) else list(rows))
+
+
+def is_unsaved(instance) -> bool:
+    """True for an instance built in memory and not yet saved (nor loaded from the database): `_state.adding`."""
+    return instance._state.adding
+
+
+def lock_in_order(queryset, **options) -> QuerySet:
+    """`queryset` as SELECT ... FOR UPDATE (`options`: of, no_key, skip_locked, nowait), in primary-key order.
+
+    Transactions that lock overlapping sets of rows in one agreed order queue up instead of
+    deadlocking crosswise. Evaluate the result (or `.values_list("pk")` of it) to take the locks.
+    """
+    return queryset.select_for_update(**options).order_by("pk")

@@ -1,0 +1,1 @@
+"""Invoice PDFs: rendering (`render`) and the after-commit task (`tasks`); stored through `core.documents`."""

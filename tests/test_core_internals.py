@@ -1,0 +1,101 @@
+"""The kernel (`core/`) is where Django internals are touched (STYLE rule 12); these tests pin each one on Django 5.2.
+
+- `core.db.as_prefetched` sets `QuerySet._result_cache` and `QuerySet._prefetch_done`;
+- `core.db.seed_prefetched` writes `Model._prefetched_objects_cache`, which related managers read;
+- `core.db.is_unsaved` reads `Model._state.adding`;
+- `core.db.lock_in_order` builds SELECT ... FOR UPDATE in primary-key order;
+- `core.bulk.bulk_update`'s PostgreSQL path runs through a Django cursor wrapper (seen by query capture);
+- `core.queue.enqueue_many` reads django_q's `Conf.SYNC`.
+"""
+import django
+import pytest
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
+
+import core.bulk
+from core.db import as_prefetched, is_unsaved, lock_in_order, seed_prefetched
+from customers.models import Customer
+from invoices.models import Fee, FeeTax, Invoice
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_this_is_the_django_the_internals_were_pinned_on():
+    assert django.VERSION[:2] == (5, 2), "Re-check tests/test_core_internals.py against the new Django, then update this line."
+
+
+def test_a_prefetched_relation_is_read_from_memory(django_assert_num_queries):
+    fee = f.fee(f.invoice(), taxes=[f.tax(rate="10")])
+    applied = list(FeeTax.objects.filter(fee=fee))
+    fee = Fee.objects.get(pk=fee.pk)
+    fee._prefetched_objects_cache = {"applied_taxes": as_prefetched(FeeTax, applied)}
+
+    with django_assert_num_queries(0):
+        assert list(fee.applied_taxes.all()) == applied
+        assert fee.applied_taxes.count() == 1
+
+
+def test_the_queryset_internals_it_sets_still_exist():
+    queryset = QuerySet(model=FeeTax)
+    assert queryset._result_cache is None and queryset._prefetch_done is False
+    assert list(as_prefetched(FeeTax, [])) == []
+    assert as_prefetched(FeeTax, [1, 2])._result_cache == [1, 2]
+
+
+def test_prefetch_related_stores_its_rows_where_seed_prefetched_puts_them():
+    invoice = f.invoice(fees=[(1, 100)])
+    loaded = Invoice.objects.prefetch_related("fees").get(pk=invoice.pk)
+    assert set(loaded._prefetched_objects_cache) == {"fees"}  # the name is the related manager's accessor
+    assert loaded._prefetched_objects_cache["fees"]._prefetch_done is True
+
+
+def test_seed_prefetched_answers_reverse_and_many_to_many_relations_without_a_query(django_assert_num_queries):
+    invoice = f.invoice(fees=[(1, 100), (2, 50)])
+    fees = list(Fee.objects.filter(invoice=invoice).order_by("position"))
+    customer = Customer.objects.get(pk=invoice.customer_id)
+    tax = f.tax(rate="5")
+    invoice = Invoice.objects.get(pk=invoice.pk)
+
+    seed_prefetched(invoice, "fees", fees)
+    seed_prefetched(invoice, "applied_taxes", [])
+    seed_prefetched(customer, "taxes", [tax])
+    with django_assert_num_queries(0):
+        assert list(invoice.fees.all()) == fees
+        assert list(invoice.applied_taxes.all()) == []
+        assert list(customer.taxes.all()) == [tax]
+    assert set(invoice._prefetched_objects_cache) == {"fees", "applied_taxes"}  # seeding one keeps the others
+
+
+def test_is_unsaved_follows_model_state():
+    fee = Fee(invoice=f.invoice())
+    assert fee._state.adding is True and is_unsaved(fee)  # a uuid pk is set before saving: pk is no test
+    assert fee.pk is not None
+    invoice = Invoice.objects.first()
+    assert invoice._state.adding is False and not is_unsaved(invoice)
+
+
+def test_lock_in_order_selects_for_update_by_primary_key():
+    queryset = lock_in_order(Customer.objects.all(), no_key=True)
+    assert queryset.query.select_for_update and queryset.query.select_for_no_key_update
+    assert queryset.query.order_by == ("pk",)
+
+
+@pytest.mark.postgres_only
+def test_the_fast_bulk_update_is_seen_by_query_capture():
+    invoice = f.invoice(fees=[(1, 100)])
+    fee = Fee.objects.get(invoice=invoice)
+    fee.invoice_display_name = "Renamed"
+    assert core.bulk.uses_postgres_fast_path(connection)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        assert core.bulk.bulk_update([fee], ["invoice_display_name"]) == 1
+    assert len(captured) == 1 and "unnest(" in captured[0]["sql"]
+    assert Fee.objects.get(pk=fee.pk).invoice_display_name == "Renamed"
+
+
+def test_django_q_conf_has_the_sync_flag_enqueue_many_reads():
+    from django_q.conf import Conf
+
+    assert isinstance(Conf.SYNC, bool)
