@@ -77,5 +77,5 @@ def applied_taxes(note, items) -> list[dict]:
 def webhook_credit_notes(ids) -> dict[str, dict]:
     """The `credit_note` object of credit_note.* webhooks: the API's full credit note (webhooks/payloads.py)."""
     notes = (CreditNote.objects.select_related("invoice__billing_entity", "customer__billing_entity")
-             .prefetch_related("customer__taxes").filter(pk__in=list(ids)))
+             .prefetch_related("customer__taxes", "customer__metadata").filter(pk__in=list(ids)))
     return {str(note.pk): serialize_credit_note(note) for note in notes}

@@ -136,5 +136,5 @@ def serialize_customer(customer: Customer) -> dict:
 
 def webhook_customers(ids) -> dict[str, dict]:
     """The `customer` object of customer.* webhooks: the API's customer (webhooks/payloads.py)."""
-    customers = Customer.objects.select_related("billing_entity").prefetch_related("taxes").filter(pk__in=list(ids))
+    customers = Customer.objects.select_related("billing_entity").prefetch_related("taxes", "metadata").filter(pk__in=list(ids))
     return {str(customer.pk): serialize_customer(customer) for customer in customers}

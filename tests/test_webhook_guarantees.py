@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
-from billing_console import queue
+from core import queue
 from credit_notes.services import create_credit_note
 from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Invoice

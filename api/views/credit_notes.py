@@ -22,7 +22,7 @@ AMOUNTS = ("credit_amount_cents", "refund_amount_cents", "offset_amount_cents")
 
 
 def _queryset():
-    return CreditNote.objects.select_related("invoice__billing_entity", "customer__billing_entity").prefetch_related("customer__taxes")
+    return CreditNote.objects.select_related("invoice__billing_entity", "customer__billing_entity").prefetch_related("customer__taxes", "customer__metadata")
 
 
 def _find(credit_note_id) -> CreditNote:

@@ -28,7 +28,7 @@ INVOICE_TYPES = ["subscription", "add_on", "credit", "one_off", "advance_charges
 
 def _queryset():
     return Invoice.objects.select_related("customer__billing_entity", "billing_entity").prefetch_related(
-        "applied_taxes", "customer__taxes"
+        "applied_taxes", "customer__taxes", "customer__metadata"
     )
 
 
