@@ -4,9 +4,22 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .views import (add_ons, billable_metrics, billing_entities, coupons, credit_notes, customers, events, invoices, meta, plans,
                     subscriptions, webhook_endpoints)
+from .views import previews, updates
 
 urlpatterns = [
     path("openapi.json", meta.openapi_view),
+    # issue 10: previews, estimates, usage, updates and deletes
+    # (before the resources' own routes: /invoices/preview before /invoices/<id>; the member views here
+    # serve the methods of the routes below them plus the new ones, so those routes are shadowed)
+    path("invoices/preview", previews.invoice_preview_view),
+    path("credit_notes/estimate", previews.credit_note_estimate_view),
+    path("customers/<str:external_id>/current_usage", previews.current_usage_view),
+    path("credit_notes/<str:credit_note_id>", updates.credit_note_member),
+    path("events", updates.events_collection),
+    path("billable_metrics/<str:code>", updates.billable_metric_member),
+    path("plans/<str:code>", updates.plan_member),
+    path("subscriptions/<str:external_id>", updates.subscription_member),
+    # end of issue 10's block
     path("billing_entities", billing_entities.collection),
     path("billing_entities/<str:code>", billing_entities.member),
     path("organizations", billing_entities.organization),

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 def run_billing(now=None):
     from subscriptions.billing import run_billing as run
+    from subscriptions.termination import terminate_ended_subscriptions
 
+    terminate_ended_subscriptions(now)
     return run(now)
 
 
