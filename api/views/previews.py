@@ -91,7 +91,8 @@ def _render(invoice) -> dict:
     loaded = (Invoice.objects.select_related("customer__billing_entity", "billing_entity")
               .prefetch_related("applied_taxes", "customer__taxes", fees).get(pk=invoice.pk))
     data = serialize_invoice(loaded, detailed=True)
-    data.update(status=Invoice.Status.DRAFT, number=invoice.preview_draft_number, sequential_id=None, finalized_at=None)
+    data.update(status=Invoice.Status.DRAFT, number=invoice.preview_draft_number, finalized_at=None)
+    data.pop("sequential_id", None)  # none is taken (Lago's preview invoice is never saved)
     return data
 
 
@@ -136,8 +137,8 @@ def serialize_estimate(estimate) -> dict:
         "items": [{"lago_fee_id": str(fee.pk), "amount_cents": amount} for fee, amount in computed.items],
         "applied_taxes": [
             {"lago_tax_id": str(tax.tax_id) if tax.tax_id else None, "tax_name": tax.tax_name, "tax_code": tax.tax_code,
-             "tax_rate": float(tax.tax_rate), "tax_description": None, "base_amount_cents": round_cents(base),
-             "amount_cents": round_cents(amount), "amount_currency": invoice.currency}
+             "tax_rate": float(tax.tax_rate), "tax_description": (tax.tax.description if tax.tax_id else "") or "",
+             "base_amount_cents": round_cents(base), "amount_cents": round_cents(amount), "amount_currency": invoice.currency}
             for tax, base, amount in estimate.taxes
         ],
     }
