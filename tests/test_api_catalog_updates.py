@@ -8,7 +8,8 @@ from audit.models import AuditLogEntry
 from invoices.models import Fee, Invoice
 from invoices.tasks import run_billing
 from plans.models import BillableMetric, Charge, Plan
-from subscriptions.models import Subscription
+from subscriptions.billing import bill_period
+from subscriptions.periods import periods
 from subscriptions.termination import terminate_ended_subscriptions
 
 from . import billing_factories as b
@@ -117,10 +118,8 @@ def test_update_metric_errors(api, catalogue):
 
 def test_delete_metric_soft_deletes_it_and_its_charges_and_refreshes_drafts(api, catalogue, actor):
     customer, plan, metric, charge, sub = catalogue
-    from subscriptions.periods import periods
     period = periods(sub, until=timezone.now())[-1]
     b.event(sub, "api_calls", period.start + timedelta(seconds=1))
-    from subscriptions.billing import bill_period
     assert bill_period(sub, period, now=timezone.now(), actor=actor) == "drafts"
     draft = Invoice.objects.get(subscription=sub, period_from=period.start)
     assert draft.fees.filter(charge=charge).exists()
@@ -144,9 +143,7 @@ def test_delete_metric_soft_deletes_it_and_its_charges_and_refreshes_drafts(api,
 
 def test_delete_plan_terminates_bills_and_soft_deletes(api, catalogue, actor):
     customer, plan, metric, charge, sub = catalogue
-    from subscriptions.periods import periods
     ended = periods(sub, until=timezone.now())[-1]
-    from subscriptions.billing import bill_period
     bill_period(sub, ended, now=timezone.now(), actor=actor)  # a draft (grace period 3 days)
     draft = Invoice.objects.get(subscription=sub, period_from=ended.start)
     b.event(sub, "api_calls", ended.end + timedelta(seconds=1))  # usage of the running period

@@ -91,7 +91,8 @@ def _render(invoice) -> dict:
     loaded = (Invoice.objects.select_related("customer__billing_entity", "billing_entity")
               .prefetch_related("applied_taxes", "customer__taxes", fees).get(pk=invoice.pk))
     data = serialize_invoice(loaded, detailed=True)
-    data.update(status=Invoice.Status.DRAFT, number=invoice.preview_draft_number, finalized_at=None)
+    # The answer's JSON, not the (rolled back) row: shown as not issued.
+    data["status"], data["number"], data["finalized_at"] = "draft", invoice.preview_draft_number, None
     data.pop("sequential_id", None)  # none is taken (Lago's preview invoice is never saved)
     return data
 
