@@ -1,8 +1,9 @@
 """The plumbing every /api/v1 view shares: routing by method, Bearer auth, JSON in and out.
 
 `endpoint({"GET": handler, ...})` builds a CSRF-exempt view that authenticates the key,
-dispatches on the method and turns ApiError / ValidationError into Lago's error bodies,
-so no handler can answer an HTML page or a 500 for bad input.
+dispatches on the method (one it does not serve is 404 resource_not_found, as an unknown
+route is) and turns ApiError / ValidationError into Lago's error bodies, so no handler can
+answer an HTML page or a 500 for bad input.
 
 Malformed input is refused here, once, for every route (a 400 BadRequest, as Rails' params
 parser answers): a body that is not JSON, nested deeper than MAX_JSON_DEPTH, or holding a NUL
@@ -34,11 +35,11 @@ def endpoint(handlers: dict, *, public: bool = False):
     @csrf_exempt
     def view(request, **kwargs):
         try:
-            handler = handlers.get(request.method)
+            # As Rails routes Lago: HEAD is served by GET, and a method a path does not serve has no
+            # route at all, so it is the unknown route's 404 resource_not_found (never a 405).
+            handler = handlers.get(request.method) or (handlers.get("GET") if request.method == "HEAD" else None)
             if handler is None:
-                response = errors.not_allowed("method_not_allowed").response()
-                response["Allow"] = ", ".join(handlers)
-                return response
+                return errors.not_found("resource").response()
             if not public:
                 authenticate(request)
             check_request(request, kwargs)

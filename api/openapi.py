@@ -10,6 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from .requests import BODIES, MODELS
 from .requests_billing import BODIES as BILLING_BODIES, MODELS as BILLING_MODELS
+from .requests_issue10 import BODIES as ISSUE10_BODIES
+from .requests_issue10 import MODELS as ISSUE10_MODELS
 
 
 def _n(kind):
@@ -233,10 +235,10 @@ SCHEMAS = {
 
 def request_schemas() -> dict:
     """The request bodies' schemas, generated from the models the views parse with (api/requests.py)."""
-    models = [*MODELS, *BILLING_MODELS]
+    models = [*MODELS, *BILLING_MODELS, *ISSUE10_MODELS]
     _, top = models_json_schema([(model, "validation") for model in models], ref_template="#/components/schemas/{model}")
     schemas = dict(top["$defs"])
-    for name, (key, model) in {**BODIES, **BILLING_BODIES}.items():
+    for name, (key, model) in {**BODIES, **BILLING_BODIES, **ISSUE10_BODIES}.items():
         if key:
             schemas[name] = _wrap(key, _ref(model.__name__))
     # The client sends the `billing_entity` root; seed 003's example uses the `organization` envelope.
@@ -530,6 +532,67 @@ PATHS = {
         "200": {"description": "base64 of the PEM", "content": {"text/plain": {"schema": S}}},
         "401": {"description": ERRORS["401"], "content": {"application/json": {"schema": _ref(ERROR_SCHEMAS["401"])}}}}}},
 }
+
+# --- issue 10: previews, estimates, usage, updates and deletes (schema names as Lago's) --------------
+
+UNITS = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+SCHEMAS.update({
+    "CreditNoteEstimated": _wrap("estimated_credit_note", _obj(
+        {"lago_invoice_id": S, "invoice_number": S, "currency": S, "taxes_amount_cents": I,
+         "precise_taxes_amount_cents": {"type": "number"}, "taxes_rate": {"type": "number"},
+         "sub_total_excluding_taxes_amount_cents": I, "max_creditable_amount_cents": I, "max_refundable_amount_cents": I,
+         "max_offsettable_amount_cents": I, "coupons_adjustment_amount_cents": I,
+         "precise_coupons_adjustment_amount_cents": {"type": "number"},
+         "items": {"type": "array", "items": _obj({"amount_cents": I, "lago_fee_id": NS})}},
+        {"applied_taxes": {"type": "array", "items": _obj({"tax_code": S, "amount_cents": I}, {
+            "lago_tax_id": NS, "tax_name": S, "tax_rate": {"type": "number"}, "tax_description": NS,
+            "base_amount_cents": I, "amount_currency": S})}})),
+    "CustomerChargeUsageObject": _obj(
+        {"units": UNITS, "total_aggregated_units": UNITS, "events_count": I, "amount_cents": I, "amount_currency": S,
+         "charge": _obj({"lago_id": S, "charge_model": {"enum": CHARGE_MODELS}}, {"invoice_display_name": NS}),
+         "billable_metric": _obj({"lago_id": S, "name": S, "code": S,
+                                  "aggregation_type": {"enum": ["count_agg", "sum_agg", "max_agg", "unique_count_agg"]}})},
+        {"filters": {"type": "array", "items": _obj(
+            {"units": UNITS, "total_aggregated_units": UNITS, "events_count": I, "amount_cents": I,
+             "values": {"type": "object", "additionalProperties": {"type": "array", "items": S}}},
+            {"invoice_display_name": S})},
+         "grouped_usage": {"type": "array"}}),
+    "CustomerUsageObject": _obj(
+        {"from_datetime": DATETIME, "to_datetime": DATETIME, "issuing_date": {"type": "string", "format": "date"},
+         "amount_cents": I, "taxes_amount_cents": I, "total_amount_cents": I,
+         "charges_usage": {"type": "array", "items": _ref("CustomerChargeUsageObject")}},
+        {"lago_invoice_id": NS, "currency": S}),
+    "CustomerUsage": _wrap("customer_usage", _ref("CustomerUsageObject")),
+    "EventsPaginated": _list("events", _ref("Event")),
+})
+PATHS["/invoices/preview"] = {"post": _op(
+    "The invoice a subscription would be billed (a new one on plan_code, or subscriptions.external_ids, optionally "
+    "terminated at subscriptions.terminated_at), with coupons; computed by the billing run and rolled back: nothing is kept",
+    INV, body=_ref("InvoicePreviewInput"), errors=("400", "401", "404", "422"))}
+PATHS["/credit_notes/estimate"] = {"post": _op(
+    "The amounts of a credit note on these items and the most that can be credited, refunded and offset; nothing is written",
+    _ref("CreditNoteEstimated"), body=_ref("CreditNoteEstimateInput"), errors=("400", "401", "404", "422"))}
+PATHS["/customers/{external_id}/current_usage"] = {
+    "parameters": [_path_param("external_id")],
+    "get": _op("The usage of the customer's active subscription in its current period, priced; nothing is written",
+               _ref("CustomerUsage"), errors=("400", "401", "404", "422"),
+               params=[{**_query("external_subscription_id")[0], "required": True}, *_query("apply_taxes")])}
+PATHS["/credit_notes/{lago_id}"]["put"] = _op("Update refund_status and metadata (a map)", CN, body=_ref("CreditNoteUpdateInput"),
+                                              errors=("400", "401", "404", "422"))
+PATHS["/events"]["get"] = _op("List events (timestamp desc)", _ref("EventsPaginated"), errors=("400", "401", "422"),
+                              params=_query("page", "per_page", "external_subscription_id", "code", "timestamp_from",
+                                            "timestamp_to", "timestamp_from_started_at"))
+PATHS["/billable_metrics/{code}"]["put"] = _op(
+    "Update a billable metric (once a plan charges it, only name and description)", BM,
+    body=_ref("BillableMetricUpdateInput"), errors=("400", "401", "404", "422"))
+PATHS["/billable_metrics/{code}"]["delete"] = _op(
+    "Delete a billable metric (soft) with the charges on it; drafts billing it are refreshed", BM, errors=("401", "404"))
+PATHS["/plans/{code}"]["delete"] = _op(
+    "Delete a plan (soft): its active subscriptions are terminated and billed, its drafts finalized", PL, errors=("401", "404"))
+PATHS["/subscriptions/{external_id}"]["put"] = _op(
+    "Update the active subscription: name, ending_at (null renews), subscription_at before it starts", SU,
+    body=_ref("SubscriptionUpdateInput"), errors=("400", "401", "404", "422"))
+# --- end of issue 10's block
 
 
 # Our schema names → Lago's (the same objects are published under the names of Lago's OpenAPI document).

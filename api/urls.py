@@ -5,9 +5,22 @@ from django.views.decorators.csrf import csrf_exempt
 from .views import (add_ons, billable_metrics, billing_entities, coupons, credit_notes, customers, events, invoices, meta, plans,
                     subscriptions, webhook_endpoints)
 from .views import activity_logs, customer_children, fees, taxes, wallets  # issue 10 (part A)
+from .views import previews, updates
 
 urlpatterns = [
     path("openapi.json", meta.openapi_view),
+    # issue 10: previews, estimates, usage, updates and deletes
+    # (before the resources' own routes: /invoices/preview before /invoices/<id>; the member views here
+    # serve the resources' older methods too, in api/views/updates.py)
+    path("invoices/preview", previews.invoice_preview_view),
+    path("credit_notes/estimate", previews.credit_note_estimate_view),
+    path("customers/<str:external_id>/current_usage", previews.current_usage_view),
+    path("credit_notes/<str:credit_note_id>", updates.credit_note_member),
+    path("events", updates.events_collection),
+    path("billable_metrics/<str:code>", updates.billable_metric_member),
+    path("plans/<str:code>", updates.plan_member),
+    path("subscriptions/<str:external_id>", updates.subscription_member),
+    # end of issue 10's block
     path("billing_entities", billing_entities.collection),
     path("billing_entities/<str:code>", billing_entities.member),
     path("organizations", billing_entities.organization),
@@ -25,18 +38,13 @@ urlpatterns = [
     path("coupons/<str:code>", coupons.member),
     path("applied_coupons", coupons.applied_collection),
     path("credit_notes", credit_notes.collection),
-    path("credit_notes/<str:credit_note_id>", credit_notes.member),
     path("credit_notes/<str:credit_note_id>/void", credit_notes.void_view),
     path("credit_notes/<str:credit_note_id>/download", credit_notes.download_view),
-    path("events", events.collection),
     path("events/batch", events.batch_view),
     path("events/<str:transaction_id>", events.member),
     path("billable_metrics", billable_metrics.collection),
-    path("billable_metrics/<str:code>", billable_metrics.member),
     path("plans", plans.collection),
-    path("plans/<str:code>", plans.member),
     path("subscriptions", subscriptions.collection),
-    path("subscriptions/<str:external_id>", subscriptions.member),
     path("webhook_endpoints", webhook_endpoints.collection),
     path("webhook_endpoints/<str:lago_id>", webhook_endpoints.member),
     path("webhooks/json_public_key", webhook_endpoints.json_public_key_view),

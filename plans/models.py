@@ -13,6 +13,15 @@ from django.db import models
 from core.money import validate_currency
 
 
+class KeptManager(models.Manager):
+    """What is not deleted (Lago's `kept` scope). The default manager, so lookups, lists, reverse relations
+    (plan.charges) and the billing run ignore deleted rows; `all_objects` sees them, and a foreign key to a
+    deleted row (an invoiced fee's charge) still resolves, through the base manager."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class BillableMetric(models.Model):
     class Aggregation(models.TextChoices):
         COUNT = "count", "Count"
@@ -21,7 +30,7 @@ class BillableMetric(models.Model):
         UNIQUE_COUNT = "unique_count", "Unique count"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    code = models.SlugField(max_length=100, unique=True, help_text="Events carry this code.")
+    code = models.SlugField(max_length=100, help_text="Events carry this code.")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     aggregation = models.CharField(max_length=16, choices=Aggregation.choices, default=Aggregation.COUNT)
@@ -30,9 +39,16 @@ class BillableMetric(models.Model):
     filters = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = KeptManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["code"]
+        # As Lago: a code is unique among the metrics not deleted, so a deleted one's code can be used again.
+        constraints = [models.UniqueConstraint(fields=["code"], condition=models.Q(deleted_at__isnull=True),
+                                               name="billable_metric_code_kept_uniq")]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -54,7 +70,7 @@ class Plan(models.Model):
         YEARLY = "yearly", "Yearly"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    code = models.SlugField(max_length=100, unique=True)
+    code = models.SlugField(max_length=100)
     name = models.CharField(max_length=200)
     invoice_display_name = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
@@ -64,9 +80,15 @@ class Plan(models.Model):
     pay_in_advance = models.BooleanField(default=False, help_text="Bill the subscription fee for the coming period instead of the past one.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = KeptManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["code"], condition=models.Q(deleted_at__isnull=True),
+                                               name="plan_code_kept_uniq")]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -92,6 +114,10 @@ class Charge(models.Model):
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = KeptManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["position", "created_at"]

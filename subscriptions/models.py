@@ -23,6 +23,8 @@ class Subscription(models.Model):
     billing_time = models.CharField(max_length=16, choices=BillingTime.choices, default=BillingTime.CALENDAR)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     terminated_at = models.DateTimeField(null=True, blank=True)
+    # Lago's ending_at: the billing run terminates the subscription then (null: renews forever).
+    ending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

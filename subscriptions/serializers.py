@@ -43,7 +43,7 @@ def serialize_subscription(subscription: Subscription) -> dict:
         "trial_ended_at": None,
         "terminated_at": iso_datetime(subscription.terminated_at),
         "canceled_at": None,
-        "ending_at": None,
+        "ending_at": iso_datetime(subscription.ending_at),
         "previous_plan_code": None,
         "next_plan_code": None,
         "downgrade_plan_date": None,

@@ -23,10 +23,10 @@ def test_unknown_route_answers_json_even_without_a_key(db):
     assert_error(ApiClient(None).post("nope", {"a": 1}), 404, "resource_not_found")
 
 
-def test_wrong_method_is_405_with_allow(api, entity):
-    response = api.delete("billing_entities/acme")
-    assert_error(response, 405, "method_not_allowed")
-    assert response["Allow"] == "GET, PUT"
+def test_a_method_a_path_does_not_serve_is_the_unknown_route(api, entity):
+    """As Lago (Rails routes): no route for the method, so 404 resource_not_found, never a 405."""
+    body = assert_error(api.delete("billing_entities/acme"), 404)
+    assert body == {"status": 404, "error": "Not Found", "code": "resource_not_found"}
 
 
 @pytest.mark.parametrize("raw", ['{"customer": {"external_id": "c1",}}', "{", "not json", '"just a string"', "[1, 2]", "\xff\xfe"])

@@ -4,6 +4,7 @@ from tqdm import tqdm
 from audit.actors import Actor
 from billing_run.billing import run_billing
 from subscriptions.models import Subscription
+from subscriptions.termination import terminate_ended_subscriptions
 
 from ._at import parse_at
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, at=None, **options):
         now = parse_at(at)
+        terminate_ended_subscriptions(now, Actor.system("command"))
         with tqdm(total=Subscription.objects.count(), unit="subscription", disable=options["verbosity"] == 0, file=self.stderr) as bar:
             result = run_billing(now, actor=Actor.system("command"), on_subscription=lambda _: bar.update(1))
         self.stdout.write(
