@@ -35,7 +35,7 @@ def terminate_subscription(subscription: Subscription, actor: Actor, *, at=None)
 def terminate_ended_subscriptions(now=None, actor: Actor | None = None) -> int:
     """Terminate, at their ending_at, the active subscriptions whose ending_at has come (Lago's scheduled end).
 
-    Run before each billing run (invoices.tasks.run_billing, manage.py run_billing), so the run bills their final period."""
+    Run before each billing run (billing_run.tasks.run_billing, manage.py run_billing), so the run bills their final period."""
     now = now or timezone.now()
     actor = actor or Actor.system("task")
     ended = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE, ending_at__lte=now).order_by("pk"))

@@ -57,7 +57,6 @@ def test_conforms_to_lagos_spec(api, note):
 
 
 @pytest.mark.lago_spec
-@pytest.mark.xfail(strict=True, reason="the shared credit note serializer does not match Lago's CreditNoteExtended yet")
 def test_answer_conforms_to_lagos_spec(api, note):
     assert_conforms("PUT", "/credit_notes/{lago_id}", api.put(f"credit_notes/{note.pk}", {"credit_note": {"refund_status": "failed"}}),
                     status=200)

@@ -9,7 +9,7 @@ from lago_python_client.client import Client
 from api.models import ApiKey
 from audit.models import AuditLogEntry
 from invoices.models import Fee, Invoice
-from usage.current import current_period
+from billing_run.current_usage import current_period
 
 from . import billing_factories as b
 from . import factories as f
@@ -88,6 +88,7 @@ def test_lago_client(live_server, transactional_db):
 
 @pytest.mark.lago_spec
 def test_conforms_to_lagos_spec(api, setup):
-    template = "/customers/{external_customer_id}/current_usage"
-    assert_conforms("GET", template, api.get("customers/hooli/current_usage", {"external_subscription_id": "sub-1"}), status=200)
-    assert_conforms("GET", template, api.get("customers/nobody/current_usage", {"external_subscription_id": "sub-1"}), status=404)
+    assert_conforms("GET", "/customers/{external_customer_id}/current_usage",
+                    api.get("customers/hooli/current_usage", {"external_subscription_id": "sub-1"}), status=200)
+    assert_conforms("GET", "/customers/{external_customer_id}/current_usage",
+                    api.get("customers/nobody/current_usage", {"external_subscription_id": "sub-1"}), status=404)

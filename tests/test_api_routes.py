@@ -87,7 +87,7 @@ def test_new_answers_match_our_document(api):
 
     from django.utils import timezone
 
-    from usage.current import current_period
+    from billing_run.current_usage import current_period
 
     from . import billing_factories as b
     from . import credit_factories as c

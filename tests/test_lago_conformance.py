@@ -103,6 +103,16 @@ ROUTES.update({  # issue 10, part A: checked in their own modules (tests/test_ap
     ("DELETE", "customers/<str:external_customer_id>/applied_coupons/<str:applied_coupon_id>"):
         "/customers/{external_customer_id}/applied_coupons/{applied_coupon_id}",
     ("GET", "activity_logs"): "/activity_logs", ("GET", "activity_logs/<str:activity_id>"): "/activity_logs/{activity_id}",
+    # part B: tests/test_api_preview.py, _credit_note_estimate, _current_usage, _catalog_updates, _events_list, _credit_note_update
+    ("POST", "invoices/preview"): "/invoices/preview",
+    ("POST", "credit_notes/estimate"): "/credit_notes/estimate",
+    ("GET", "customers/<str:external_id>/current_usage"): "/customers/{external_customer_id}/current_usage",
+    ("PUT", "credit_notes/<str:credit_note_id>"): "/credit_notes/{lago_id}",
+    ("GET", "events"): "/events",
+    ("PUT", "billable_metrics/<str:code>"): "/billable_metrics/{code}",
+    ("DELETE", "billable_metrics/<str:code>"): "/billable_metrics/{code}",
+    ("DELETE", "plans/<str:code>"): "/plans/{code}",
+    ("PUT", "subscriptions/<str:external_id>"): "/subscriptions/{external_id}",
 })
 
 NOT_IN_LAGO = {

@@ -1,9 +1,9 @@
 """What would be billed, written nowhere: POST /invoices/preview, POST /credit_notes/estimate and
 GET /customers/{external_customer_id}/current_usage (issue 10).
 
-The preview runs the billing of the period and rolls it back (subscriptions/preview.py); the estimate
+The preview runs the billing of the period and rolls it back (api/invoice_preview.py); the estimate
 and the usage are computed by the services' own rules without writing (credit_notes/estimate.py,
-usage/current.py).
+billing_run/current_usage.py).
 """
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -16,8 +16,8 @@ from invoices.models import Fee, Invoice
 from invoices.serializers import serialize_invoice
 from plans.models import Plan
 from subscriptions.models import Subscription
-from subscriptions.preview import PreviewRequest, preview_invoice
-from usage.current import current_usage
+from api.invoice_preview import PreviewRequest, preview_invoice
+from billing_run.current_usage import current_usage
 
 from .. import errors
 from ..http import endpoint, json_body, ok, query_bool, root

@@ -72,7 +72,7 @@ def _inline_customer(request: PreviewRequest):
 def _subscription(request: PreviewRequest, customer, actor, now):
     from api.catalog import create_subscription
 
-    from .termination import terminate_subscription
+    from billing_run.termination import terminate_subscription
 
     if request.plan is not None:
         return create_subscription(customer, request.plan, {
@@ -108,10 +108,10 @@ def _bill(subscription, actor, now):
     from invoices.transitions.finalization import finalize_invoices
     from invoices.models import Invoice
     from invoices.transitions.refresh import create_fees
-    from usage.current import current_period
+    from billing_run.current_usage import current_period
 
-    from .fees import compute_fees
-    from .models import Subscription
+    from subscriptions.fees import compute_fees
+    from subscriptions.models import Subscription
 
     subscription = Subscription.objects.select_related("plan", "customer__billing_entity").get(pk=subscription.pk)
     customer = subscription.customer
