@@ -4,7 +4,7 @@ from tqdm import tqdm
 from audit.actors import Actor
 from billing_run.billing import run_billing
 from subscriptions.models import Subscription
-from subscriptions.termination import terminate_ended_subscriptions
+from billing_run.termination import terminate_ended_subscriptions
 
 from ._at import parse_at
 
