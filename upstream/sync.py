@@ -16,7 +16,8 @@ from . import client, mirror
 from .models import SyncRun
 
 logger = logging.getLogger(__name__)
-SUBSCRIPTION_STATUSES = ["active", "pending", "terminated", "canceled"]
+# Lago also has pending and canceled; this project (standalone) refuses them as a filter, so they are not mirrored.
+SUBSCRIPTION_STATUSES = ["active", "terminated"]
 
 
 def _dicts(models) -> list[dict]:
