@@ -38,7 +38,7 @@ def run_full_sync(*, trigger: str = "command", progress=None) -> SyncRun:
                 counts[resource] += written if isinstance(written, int) else written["invoices"] + written["unchanged"]
                 if isinstance(written, dict):
                     counts["invoices_changed"] = counts.get("invoices_changed", 0) + written["invoices"]
-                    counts["fees"] = counts.get("fees", 0) + written["fees"]
+                    counts["fees_written"] = counts.get("fees_written", 0) + written["fees"]
                 if progress:
                     progress(resource, len(page))
             return True
