@@ -15,9 +15,12 @@ def _literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def invoice_guard_sql(transitions: dict, frozen_columns: list[str], draft: str = "draft") -> str:
+def invoice_guard_sql(transitions: dict, frozen_columns: list[str], draft: str = "draft", *, bypass: str = "") -> str:
     """CREATE the BEFORE UPDATE trigger on invoices: status changes only along `transitions`;
-    `frozen_columns` do not change once the stored status is not `draft`."""
+    `frozen_columns` do not change once the stored status is not `draft`.
+
+    `bypass`, a SQL condition on OLD/NEW, lets an UPDATE through unchecked (upstream mode's mirror
+    writes: upstream/migrations/0002_mirror_write_bypass.py); empty, nothing is let through."""
     pairs = ", ".join(
         f"({_literal(source)}, {_literal(target)})" for source in sorted(transitions) for target in sorted(transitions[source])
     )
@@ -30,6 +33,7 @@ CREATE OR REPLACE FUNCTION {INVOICE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql
 DECLARE
     changed text[] := ARRAY[]::text[];
 BEGIN
+{f"    IF {bypass} THEN RETURN NEW; END IF;" if bypass else ""}
     IF NEW.status IS DISTINCT FROM OLD.status AND (OLD.status, NEW.status) NOT IN ({pairs}) THEN
         RAISE EXCEPTION 'Invoice % (%): status % -> % is not an allowed transition', OLD.number, OLD.id, OLD.status, NEW.status
             USING ERRCODE = 'raise_exception', HINT = 'See Invoice.STATUS_TRANSITIONS.';

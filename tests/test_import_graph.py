@@ -170,6 +170,7 @@ LAYERS = [
     ("ledgers", {"coupons", "credit_notes", "wallets"}),
     ("invoices", {"invoices"}),
     ("billing run", {"billing_run"}),
+    ("upstream", {"upstream"}),  # upstream mode: mirrors Lago and finalizes through it; registers into invoices from apps.py
     ("doors", {"api", "demo", "billing_console"}),
 ]
 # Modules of a ledger app that work on invoices, and so sit just above them (below the billing run).

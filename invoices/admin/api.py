@@ -59,6 +59,8 @@ def finalize_invoice_view(request, invoice_id: str = ""):
     outcome = finalize_invoice(pk, Actor.operator(request.user))
     if outcome.result == NOT_FOUND:
         return _error(404, "Invoice not found")
+    if getattr(outcome, "upstream_failed", False):  # upstream mode: Lago refused, timed out or failed (seed 001)
+        return _error(502, f"Failed to finalize invoice: {outcome.message}")
     if not outcome.ok:
         return _error(409, f"Failed to finalize invoice: {outcome.message}")
     invoice = Invoice.objects.select_related("customer__billing_entity", "billing_entity").get(pk=pk)

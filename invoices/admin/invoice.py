@@ -32,6 +32,8 @@ from . import draft_tools, pdf_views, reversal
 from .draft_tools import can_use_draft_tools
 from .reversal import reversal_panel, void_selected_invoices
 from ..ui_status import BADGE_COLOURS, UI_STATUSES
+from upstream import config as upstream_config
+from upstream.models import InvoiceMirror
 
 FINALIZE_PERMISSION = "invoices.finalize_invoice"
 
@@ -201,6 +203,9 @@ class FeeInline(admin.TabularInline):
         return super().get_queryset(request).select_related("invoice")  # amounts are shown in its currency
 
     def fees_editable(self, request, invoice) -> bool:
+        # Upstream mode: a mirror's fees are Lago's (adjusted fees are made in Lago's dashboard); never edited here alone.
+        if invoice is not None and upstream_config.enabled() and InvoiceMirror.objects.filter(pk=invoice.pk).exists():
+            return False
         return invoice is not None and invoice.is_draft and request.user.has_perm("invoices.change_fee")
 
     def get_fields(self, request, obj=None):
@@ -293,6 +298,26 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer__billing_entity", "billing_entity")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if upstream_config.enabled():
+            fieldsets = [("Lago (upstream mode)", {"fields": ["upstream_panel"]})] + list(fieldsets)
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return list(super().get_readonly_fields(request, obj)) + ["upstream_panel"]
+
+    @admin.display(description="Lago")
+    def upstream_panel(self, invoice):
+        mirror = InvoiceMirror.objects.filter(pk=invoice.pk).first()
+        if mirror is None:
+            return "Not a mirror of a Lago invoice (created here)."
+        return format_html(
+            "Synced {} — {}.<br>Fee edits are not available in upstream mode: Lago's adjusted fees are made in the "
+            'Lago dashboard. <a href="{}" target="_blank" rel="noopener">Open this invoice in Lago</a>, then sync.',
+            f"{mirror.synced_at:%Y-%m-%d %H:%M:%S}", mirror.readiness, upstream_config.invoice_url(invoice.pk),
+        )
 
     # -- permissions: invoices come from subscriptions and the one-off flow, never this form --
 
@@ -514,10 +539,15 @@ class InvoiceAdmin(admin.ModelAdmin):
             return self._bulk_confirmation(request, queryset)
         actor = Actor.operator(request.user)
         counts = {FINALIZED: 0, CLOSED: 0, "refused": 0}
+        upstream_refusals = []
         for invoice_id in queryset.values_list("pk", flat=True):
             outcome = finalize_invoice(invoice_id, actor)
             counts[outcome.result if outcome.ok else "refused"] += 1
+            if getattr(outcome, "upstream_failed", False):
+                upstream_refusals.append(f"{outcome.invoice}: {outcome.message}")
         text = f"{counts[FINALIZED]} finalized, {counts[CLOSED]} closed as empty, {counts['refused']} refused (not a draft)."
+        if upstream_refusals:
+            text = text.replace("(not a draft)", "(not a draft, or Lago refused)") + " Lago said: " + "; ".join(upstream_refusals)
         level = messages.WARNING if counts["refused"] else messages.SUCCESS
         if not counts[FINALIZED] and not counts[CLOSED]:
             level = messages.ERROR

@@ -63,6 +63,22 @@ class Outcome:
         }[self.result]
 
 
+# Upstream mode (upstream/apps.py): Lago finalizes, this console only mirrors. An app above the
+# invoices registers its finalizer here, so no import points up; while `when()` is false
+# (standalone, the default) it is never called.
+_delegate: tuple | None = None
+
+
+def delegate_to(finalize_many: Callable, *, when: Callable[[], bool]) -> None:
+    """Route every door's finalization to `finalize_many(ids, actor, now=, skip_locked=) -> [Outcome]` while `when()`."""
+    global _delegate
+    _delegate = (finalize_many, when)
+
+
+def _delegated():
+    return _delegate[0] if _delegate is not None and _delegate[1]() else None
+
+
 def finalize_invoice(invoice_id, actor: Actor, *, now: datetime | None = None) -> Outcome:
     """Finalize one invoice in its own transaction."""
     with transaction.atomic():
@@ -76,6 +92,8 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     instead of waited for (the worker's way of claiming work).
     """
     _require_transaction("finalize_invoices")
+    if (upstream := _delegated()) is not None:
+        return upstream(list(dict.fromkeys(invoice_ids)), actor, now=now, skip_locked=skip_locked)
     now = now or timezone.now()
     ids = list(dict.fromkeys(invoice_ids))
     locked = {
