@@ -236,6 +236,6 @@ def webhook_invoices(ids) -> dict[str, dict]:
 
     fees = Prefetch("fees", queryset=Fee.objects.select_related("add_on", "charge__billable_metric", "subscription__plan")
                     .prefetch_related("applied_taxes"))
-    invoices = (Invoice.objects.select_related("customer__billing_entity", "billing_entity", "subscription")
+    invoices = (Invoice.objects.select_related("customer__billing_entity", "billing_entity", "subscription__plan", "subscription__customer__billing_entity")
                 .prefetch_related("applied_taxes", "customer__taxes", "customer__metadata", fees).filter(pk__in=list(ids)))
     return {str(invoice.pk): serialize_invoice(invoice) for invoice in invoices}

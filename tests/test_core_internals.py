@@ -99,3 +99,20 @@ def test_django_q_conf_has_the_sync_flag_enqueue_many_reads():
     from django_q.conf import Conf
 
     assert isinstance(Conf.SYNC, bool)
+
+
+@pytest.mark.django_db
+def test_large_text_fields_are_bulk_inserted_as_values_rows_not_unnest():
+    """core.db.LargeTextField relies on the insert compiler consulting Field.get_placeholder (Django 5.2:
+    a model with such a field is bulk-inserted with VALUES, not PostgreSQL's UNNEST of arrays)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from webhooks.models import WebhookEvent
+
+    events = [WebhookEvent(webhook_type="invoice.created", object_type="invoice", object_id=str(i), payload="{}") for i in range(3)]
+    with CaptureQueriesContext(connection) as captured:
+        WebhookEvent.objects.bulk_create(events)
+    insert = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT"))
+    assert "UNNEST" not in insert.upper() and insert.count("VALUES") == 1
+    assert WebhookEvent.objects.filter(object_id__in=["0", "1", "2"]).count() == 3

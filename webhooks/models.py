@@ -10,6 +10,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from core.db import LargeTextField
+
 
 class WebhookEvent(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -18,7 +20,7 @@ class WebhookEvent(models.Model):
     object_id = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The exact JSON body sent on every attempt (ASCII-only: json.dumps escapes the rest); signed as it is.
-    payload = models.TextField(blank=True, help_text="The body as rendered when the event happened.")
+    payload = LargeTextField(blank=True, help_text="The body as rendered when the event happened.")
 
     class Meta:
         ordering = ["-created_at"]
