@@ -161,3 +161,8 @@ def test_constant_number_of_queries(operator_client, django_assert_max_num_queri
     # The whole index page: session, user, permissions, the dashboard, the recent actions.
     with django_assert_max_num_queries(18):
         assert operator_client.get(INDEX).status_code == 200
+
+
+def test_superusers_get_a_link_to_the_failed_tasks(admin_client):
+    page = admin_client.get(INDEX).content.decode()
+    assert 'id="worker-failures"' in page and reverse("admin:django_q_failure_changelist") in page
