@@ -530,6 +530,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def _bulk_confirmation(self, request, queryset):
         invoices = list(with_readiness(queryset.select_related("customer__billing_entity", "subscription__plan")))
+        problems = {invoice.pk: problems_of(invoice) if invoice.is_draft else [] for invoice in invoices}
         context = {
             **self.admin_site.each_context(request),
             "title": "Finalize the selected invoices?",
@@ -537,11 +538,11 @@ class InvoiceAdmin(admin.ModelAdmin):
             "invoices": [
                 {"invoice": invoice, "badge": status_badge(invoice.ui_status), "fees": invoice.display("fees_amount_cents"),
                  "taxes": invoice.display("taxes_amount_cents"), "total": invoice.display("total_amount_cents"),
-                 "readiness": problems_of(invoice) if invoice.is_draft else []}
+                 "readiness": problems[invoice.pk]}
                 for invoice in invoices
             ],
             "drafts": sum(1 for invoice in invoices if invoice.is_draft),
-            "readiness_count": sum(1 for invoice in invoices if invoice.is_draft and problems_of(invoice)),
+            "readiness_count": sum(1 for found in problems.values() if found),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "action": "finalize_selected",
             "changelist_url": request.get_full_path(),
