@@ -32,6 +32,7 @@ class RunResult:
     drafts: int = 0
     finalized: int = 0
     closed: int = 0
+    subscriptions: int = 0  # subscriptions that got at least one invoice
 
 
 def run_billing(now=None, *, actor: Actor | None = None, on_subscription=None) -> RunResult:
@@ -60,11 +61,13 @@ def _bill_chunk(subscriptions, now, actor, result: RunResult, on_subscription) -
     for subscription in subscriptions:
         last = last_billed.get(subscription.pk)
         after = last + timedelta(microseconds=1) if last else None
+        created_before = result.created
         for period in periods(subscription, until=now, after=after):
             outcome = bill_period(subscription, period, now=now, actor=actor)
             if outcome is not None:
                 result.created += 1
                 setattr(result, outcome, getattr(result, outcome) + 1)
+        result.subscriptions += result.created > created_before
         if on_subscription:
             on_subscription(subscription)
 

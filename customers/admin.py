@@ -68,7 +68,7 @@ class BillingEntityAdmin(GracePeriodAdminMixin, admin.ModelAdmin):
                                           "address_line2", "city", "state", "zipcode", "country"],
                                "classes": ["collapse"]}),
         ("Invoicing", {"fields": ["document_number_prefix", "document_numbering", "invoice_grace_period",
-                                  "net_payment_term", "finalize_zero_amount_invoice", "taxes", "invoice_footer",
+                                  "net_payment_term", "finalize_zero_amount_invoice", "requires_customer_tax_id", "taxes", "invoice_footer",
                                   "document_locale"]}),
     ]
 

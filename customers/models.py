@@ -66,6 +66,9 @@ class BillingEntity(models.Model):
     net_payment_term = models.PositiveIntegerField(default=0, help_text="Days between issuing date and payment due date.")
     invoice_grace_period = models.PositiveIntegerField(default=0, help_text="Days a subscription invoice stays a draft.")
     finalize_zero_amount_invoice = models.BooleanField(default=True, help_text="Finalize invoices with no fees; off: close them without a number.")
+    requires_customer_tax_id = models.BooleanField(
+        default=False, help_text="Its customers need a tax identification number (readiness check before finalizing).",
+    )
     invoice_footer = models.TextField(blank=True)
     document_locale = models.CharField(max_length=10, default="en")
     taxes = models.ManyToManyField(Tax, blank=True, related_name="billing_entities", help_text="Default taxes for customers without their own.")
@@ -230,6 +233,18 @@ class Customer(models.Model):
         if self.finalize_zero_amount_invoice == self.FinalizeZeroAmount.SKIP:
             return False
         return self.billing_entity.finalize_zero_amount_invoice
+
+    @staticmethod
+    def finalizes_empty_invoices_q(prefix: str = "") -> models.Q:
+        """`finalizes_empty_invoices()` as a condition on customers (`prefix`: the path to them, e.g. "customer__")."""
+        field = f"{prefix}finalize_zero_amount_invoice"
+        return models.Q(**{field: Customer.FinalizeZeroAmount.FINALIZE}) | models.Q(
+            **{field: Customer.FinalizeZeroAmount.INHERIT, f"{prefix}billing_entity__finalize_zero_amount_invoice": True}
+        )
+
+    def lacks_required_tax_id(self) -> bool:
+        """The readiness rule for tax data: its billing entity requires a tax id and it has none."""
+        return self.billing_entity.requires_customer_tax_id and not self.tax_identification_number.strip()
 
     def applicable_taxes(self) -> list[Tax]:
         """The customer's taxes, else the billing entity's defaults."""

@@ -64,6 +64,16 @@ class InvoiceQuerySet(models.QuerySet):
     def finalized(self):
         return self.filter(status=Invoice.Status.FINALIZED)
 
+    def closing_as_empty(self):
+        """Drafts finalization would close as empty today: no fees, and the customer's empty-invoice policy
+        says skip. The same rule as `finalize_invoices` (`not fees and not customer.finalizes_empty_invoices()`),
+        as SQL; a subscription draft's refresh at finalization may still bring fees."""
+        from customers.models import Customer
+
+        return self.drafts().filter(~models.Exists(Fee.objects.filter(invoice=models.OuterRef("pk")))).exclude(
+            Customer.finalizes_empty_invoices_q("customer__")
+        )
+
     def with_ui_status(self, ui_status: str):
         """The invoices `derive_invoice_ui_status` shows as `ui_status`: the same rule, as SQL."""
         finalized = Q(status=Invoice.Status.FINALIZED)
@@ -437,3 +447,36 @@ class InvoiceTax(models.Model):
 
     class Meta:
         ordering = ["tax_code"]
+
+
+class TaskRun(models.Model):
+    """One run of a scheduled task, written by the task itself: what the close dashboard shows of the worker.
+
+    django-q2 keeps its own Success/Failure rows, but not what a run did (how many drafts it finalized or
+    closed, which failed and stayed drafts), and a run from `manage.py` leaves none at all.
+    """
+
+    class Kind(models.TextChoices):
+        FINALIZE_SWEEP = "finalize_due_invoices", "Grace-period sweep"
+        BILLING_RUN = "run_billing", "Billing run"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="Null: still running, or it crashed.")
+    finalized = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0, help_text="Sweep: drafts that could not be finalized and stay drafts.")
+    subscriptions = models.PositiveIntegerField(default=0, help_text="Billing run: subscriptions that got an invoice.")
+    created = models.PositiveIntegerField(default=0, help_text="Billing run: invoices created.")
+    error = models.TextField(blank=True, help_text="Why the run stopped, when it did not finish.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["kind", "-started_at"], name="taskrun_kind_started_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def last(cls, kind):
+        return cls.objects.filter(kind=kind).order_by("-started_at").first()

@@ -14,8 +14,8 @@ from audit.actors import Actor
 from webhooks import outbox
 
 from .transitions import overdue
-from .transitions.finalization import finalize_invoices
-from .models import Invoice
+from .transitions.finalization import CLOSED, FINALIZED, finalize_invoices
+from .models import Invoice, TaskRun
 
 BATCH_SIZE = 500
 logger = logging.getLogger(__name__)
@@ -24,15 +24,49 @@ logger = logging.getLogger(__name__)
 def finalize_due_invoices(now=None, *, batch_size: int = BATCH_SIZE, on_batch=None) -> int:
     """Finalize every draft whose grace period has ended at `now`; returns how many were finalized or closed.
 
+    Each run is recorded as a `TaskRun` (finalized, closed, failed; the error if it stopped), which the
+    close dashboard shows.
+
     Drafts are claimed with SELECT ... FOR UPDATE SKIP LOCKED, a batch per transaction:
     two sweeps never take the same draft, and a crash loses at most the batch in flight.
     A batch that fails is retried one draft at a time, so one bad draft (logged, left a
     draft) cannot hold back the others.
     """
     now = now or timezone.now()
+    run = TaskRun(kind=TaskRun.Kind.FINALIZE_SWEEP, started_at=timezone.now())
+    failed: set = set()
+
+    def tally(outcomes):
+        for outcome in outcomes:
+            if outcome.result == FINALIZED:
+                run.finalized += 1
+            elif outcome.result == CLOSED:
+                run.closed += 1
+        if on_batch:
+            on_batch(outcomes)
+
+    try:
+        return _sweep(now, batch_size, tally, failed)
+    except Exception as error:
+        run.error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    finally:
+        run.failed = len(failed)
+        run.finished_at = None if run.error else timezone.now()
+        _record(run)
+
+
+def _record(run: TaskRun) -> None:
+    try:
+        with transaction.atomic():
+            run.save()
+    except Exception:  # the record is for the dashboard: never let it hide the run's own outcome
+        logger.exception("Could not record the %s run.", run.kind)
+
+
+def _sweep(now, batch_size, on_batch, failed: set) -> int:
     actor = Actor.system("task")
     done = 0
-    failed: set = set()
     while True:
         ids = []
         try:
@@ -48,8 +82,7 @@ def finalize_due_invoices(now=None, *, batch_size: int = BATCH_SIZE, on_batch=No
             outcomes = _one_by_one(ids, actor, now, failed)
         finished = sum(1 for outcome in outcomes if outcome.ok)
         done += finished
-        if on_batch:
-            on_batch(outcomes)
+        on_batch(outcomes)
         if not finished and not failed:
             return done
 

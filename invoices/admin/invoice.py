@@ -28,7 +28,9 @@ from core.money import currency_exponent, format_amount, major_to_cents
 from ..transitions import fee_edits
 from ..transitions.finalization import CLOSED, FINALIZED, finalize_invoice
 from ..models import Fee, Invoice
+from ..readiness import problems_of, readiness_problems, with_readiness
 from . import draft_tools, pdf_views, reversal
+from .filters import CLOSE_FILTERS
 from .draft_tools import can_use_draft_tools
 from .reversal import reversal_panel, void_selected_invoices
 from ..ui_status import BADGE_COLOURS, UI_STATUSES
@@ -265,7 +267,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["number", "customer_column", "invoice_type", "ui_status_badge", "currency", "fees_column",
                     "taxes_column", "total_column", "issuing_date"]
     list_display_links = ["number"]
-    list_filter = [StatusFilter, UiStatusFilter, "invoice_type", "currency", "billing_entity", "customer"]
+    list_filter = [StatusFilter, UiStatusFilter, "invoice_type", "currency", "billing_entity", "customer", *CLOSE_FILTERS]
     search_fields = ["number", "customer__external_id", "customer__name"]
     date_hierarchy = "issuing_date"
     list_select_related = ["customer", "billing_entity"]
@@ -427,6 +429,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["invoice_tools"] = self.object_tools_for(request, obj)
+            context["readiness"] = readiness_problems(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving: the invoice itself has nothing editable; fees go through fee_edits --------
@@ -528,6 +531,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             ],
             "totals": [(label, invoice.display(field)) for field, label in TOTAL_FIELDS],
             "finalizes_empty": invoice.customer.finalizes_empty_invoices(),
+            "readiness": readiness_problems(invoice),
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/invoices/invoice/finalize_confirmation.html", context)
@@ -555,17 +559,20 @@ class InvoiceAdmin(admin.ModelAdmin):
         return None
 
     def _bulk_confirmation(self, request, queryset):
-        invoices = list(queryset.select_related("customer"))
+        invoices = list(with_readiness(queryset.select_related("customer__billing_entity", "subscription__plan")))
+        problems = {invoice.pk: problems_of(invoice) if invoice.is_draft else [] for invoice in invoices}
         context = {
             **self.admin_site.each_context(request),
             "title": "Finalize the selected invoices?",
             "opts": self.opts,
             "invoices": [
                 {"invoice": invoice, "badge": status_badge(invoice.ui_status), "fees": invoice.display("fees_amount_cents"),
-                 "taxes": invoice.display("taxes_amount_cents"), "total": invoice.display("total_amount_cents")}
+                 "taxes": invoice.display("taxes_amount_cents"), "total": invoice.display("total_amount_cents"),
+                 "readiness": problems[invoice.pk]}
                 for invoice in invoices
             ],
             "drafts": sum(1 for invoice in invoices if invoice.is_draft),
+            "readiness_count": sum(1 for found in problems.values() if found),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "action": "finalize_selected",
             "changelist_url": request.get_full_path(),
