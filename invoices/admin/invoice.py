@@ -344,16 +344,25 @@ class InvoiceAdmin(admin.ModelAdmin):
     ordering = CONSOLE_ORDERING
     actions = ["finalize_selected", void_selected_invoices]
     inlines = [FeeInline]
+    # The page reads top-down as a review: the summary, then the fees (change_form.html renders the inline
+    # right after the first fieldset), then the details, folded. The deadline row is a draft's only.
+    SUMMARY = "Summary"
     fieldsets = [
-        ("Customer", {"fields": ["customer_name", "customer_external_id", "customer_invoice_metadata", "billing_entity"]}),
-        ("Invoice", {"fields": ["number", "id", "invoice_type", "ui_status_badge", "status", "payment_status",
-                                "payment_overdue", "currency", "billing_period", "issuing_date", "payment_due_date",
-                                "net_payment_term", "grace_period_ends_at", "finalized_at", "pdf_document"]}),
-        ("Totals", {"fields": ["fees_total", "taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
-                               "taxes_total", "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
-                               "grand_total", "total_due", "credits_panel"]}),
+        (SUMMARY, {"fields": [("customer_name", "customer_external_id"), ("number", "ui_status_badge"),
+                              "billing_period", "grace_deadline", ("fees_total", "taxes_total", "grand_total", "total_due")],
+                   "classes": ["invoice-summary"]}),
+        ("Details", {"fields": ["billing_entity", "customer_invoice_metadata", "id", "invoice_type", "status",
+                                "payment_status", "payment_overdue", "currency", "issuing_date", "payment_due_date",
+                                "net_payment_term_display", "finalized_at", "pdf_document"],
+                     "classes": ["collapse"]}),
+        ("Totals in full", {"fields": ["taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
+                                       "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
+                                       "credits_panel"],
+                            "classes": ["collapse"]}),
     ]
-    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+    readonly_fields = [
+        name for _, options in fieldsets for row in options["fields"] for name in (row if isinstance(row, tuple) else (row,))
+    ]
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft,
@@ -463,6 +472,27 @@ class InvoiceAdmin(admin.ModelAdmin):
         return response
 
     # -- invoice page ----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.is_draft and obj.grace_period_ends_at:
+            return self.fieldsets
+        # Finalized, voided, closed (or a draft the worker never finalizes): no deadline to show.
+        summary = dict(self.fieldsets[0][1], fields=[row for row in self.fieldsets[0][1]["fields"] if row != "grace_deadline"])
+        return [(self.SUMMARY, summary)] + self.fieldsets[1:]
+
+    @admin.display(description="grace deadline")
+    def grace_deadline(self, invoice):
+        return format_html("{} <span class=\"help\">The worker finalizes this draft then, unless someone does first.</span>",
+                           deadline_html(invoice))
+
+    @admin.display(description="net payment term")
+    def net_payment_term_display(self, invoice):
+        """A draft's term is the one finalization will apply (the customer's, else the entity's); after, the stored one."""
+        if not invoice.is_draft:
+            return f"{invoice.net_payment_term} days"
+        customer = invoice.customer
+        source = "the customer's" if customer.net_payment_term is not None else "the billing entity's"
+        return f"{customer.applicable_net_payment_term} days ({source})"
 
     @admin.display(description="customer name")
     def customer_name(self, invoice):
