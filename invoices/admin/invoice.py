@@ -313,6 +313,25 @@ def csv_row(invoice) -> list[str]:
     return [safe_cell(cell) for cell in cells]
 
 
+def closes_as_empty(invoice) -> bool:
+    """Finalization's empty-invoice rule (transitions.finalization): a draft without fees whose customer
+    does not finalize empty invoices is closed without a number. `invoice.fees` prefetched."""
+    return invoice.is_draft and not invoice.fees.all() and not invoice.customer.finalizes_empty_invoices()
+
+
+def bulk_result_details(outcomes) -> str:
+    """What each invoice became: " Finalized: Draft · Acme … → ACME-202601-007; …" (numbers are new)."""
+    parts = []
+    finalized = [o for o in outcomes if o.result == FINALIZED and o.invoice is not None]
+    closed = [o for o in outcomes if o.result == CLOSED]
+    if finalized:
+        parts.append("Finalized: " + "; ".join(f"{o.invoice.number} ({o.invoice.customer.external_id})" for o in finalized) + ".")
+    if closed:
+        parts.append("Closed as empty: " + "; ".join(
+            f"{o.invoice.customer.external_id} draft" if o.invoice is not None else str(o.invoice_id) for o in closed) + ".")
+    return (" " + " ".join(parts)) if parts else ""
+
+
 # --- the invoice admin ----------------------------------------------------------------------
 
 
@@ -674,10 +693,13 @@ class InvoiceAdmin(admin.ModelAdmin):
             return self._bulk_confirmation(request, queryset)
         actor = Actor.operator(request.user)
         counts = {FINALIZED: 0, CLOSED: 0, "refused": 0}
+        outcomes = []
         for invoice_id in queryset.values_list("pk", flat=True):
             outcome = finalize_invoice(invoice_id, actor)
+            outcomes.append(outcome)
             counts[outcome.result if outcome.ok else "refused"] += 1
         text = f"{counts[FINALIZED]} finalized, {counts[CLOSED]} closed as empty, {counts['refused']} refused (not a draft)."
+        text += bulk_result_details(outcomes)
         level = messages.WARNING if counts["refused"] else messages.SUCCESS
         if not counts[FINALIZED] and not counts[CLOSED]:
             level = messages.ERROR
@@ -685,17 +707,19 @@ class InvoiceAdmin(admin.ModelAdmin):
         return None
 
     def _bulk_confirmation(self, request, queryset):
-        invoices = list(queryset.select_related("customer"))
+        invoices = list(queryset.select_related("customer__billing_entity").prefetch_related("fees"))
         context = {
             **self.admin_site.each_context(request),
             "title": "Finalize the selected invoices?",
             "opts": self.opts,
             "invoices": [
                 {"invoice": invoice, "badge": status_badge(invoice.ui_status), "fees": invoice.display("fees_amount_cents"),
-                 "taxes": invoice.display("taxes_amount_cents"), "total": invoice.display("total_amount_cents")}
+                 "taxes": invoice.display("taxes_amount_cents"), "total": invoice.display("total_amount_cents"),
+                 "closes_empty": closes_as_empty(invoice)}
                 for invoice in invoices
             ],
             "drafts": sum(1 for invoice in invoices if invoice.is_draft),
+            "closing_empty": sum(1 for invoice in invoices if closes_as_empty(invoice)),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "action": "finalize_selected",
             "changelist_url": request.get_full_path(),
