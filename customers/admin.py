@@ -121,8 +121,9 @@ class CustomerMetadataInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelAdmin):
     grace_period_target = "customer"
+    # Short headers and a compact stylesheet: the list fits 1366 px (tests/test_browser_lists.py).
     list_display = ["external_id", "name", "currency", "applicable_timezone_column", "billing_entity",
-                    "effective_grace_period_column", "finalize_zero_amount_invoice"]
+                    "effective_grace_period_column", "empty_invoices_column"]
     list_filter = ["billing_entity", "currency", "finalize_zero_amount_invoice"]
     search_fields = ["external_id", "name", "email", "legal_name"]
     list_select_related = ["billing_entity"]
@@ -148,10 +149,20 @@ class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelA
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    class Media:
+        css = {"all": ["console/admin.css"]}
+
+    @admin.display(description="empty invoices", ordering="finalize_zero_amount_invoice")
+    def empty_invoices_column(self, customer):
+        """The effective policy, short: "finalize" / "skip", "(entity's)" when inherited."""
+        effective = "finalize" if customer.finalizes_empty_invoices() else "skip"
+        inherited = customer.finalize_zero_amount_invoice == Customer.FinalizeZeroAmount.INHERIT
+        return f"{effective} (entity's)" if inherited else effective
+
     @admin.display(description="time zone")
     def applicable_timezone_column(self, customer):
         return customer.applicable_timezone
 
-    @admin.display(description="grace period (days)")
+    @admin.display(description="grace days")
     def effective_grace_period_column(self, customer):
         return customer.effective_grace_period

@@ -367,8 +367,9 @@ class InvoiceAdmin(admin.ModelAdmin):
     # right after the first fieldset), then the details, folded. The deadline row is a draft's only.
     SUMMARY = "Summary"
     fieldsets = [
-        (SUMMARY, {"fields": [("customer_name", "customer_external_id"), ("number", "ui_status_badge"),
-                              "billing_period", "grace_deadline", ("fees_total", "taxes_total", "grand_total", "total_due")],
+        # Laid out two rows abreast by admin.css (a grid), so each row keeps its own .field-<name> class.
+        (SUMMARY, {"fields": ["customer_name", "customer_external_id", "number", "ui_status_badge", "billing_period",
+                              "grace_deadline", "fees_total", "taxes_total", "grand_total", "total_due"],
                    "classes": ["invoice-summary"]}),
         ("Details", {"fields": ["billing_entity", "customer_invoice_metadata", "id", "invoice_type", "status",
                                 "payment_status", "payment_overdue", "currency", "issuing_date", "payment_due_date",
@@ -379,9 +380,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                                        "credits_panel"],
                             "classes": ["collapse"]}),
     ]
-    readonly_fields = [
-        name for _, options in fieldsets for row in options["fields"] for name in (row if isinstance(row, tuple) else (row,))
-    ]
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft,
