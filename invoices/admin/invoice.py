@@ -498,6 +498,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         summary = dict(self.fieldsets[0][1], fields=[row for row in self.fieldsets[0][1]["fields"] if row != "grace_deadline"])
         return [(self.SUMMARY, summary)] + self.fieldsets[1:]
 
+    @admin.display(description="number")
+    def number(self, invoice):
+        # A draft's stored number is only the PREFIX-DRAFT placeholder.
+        return invoice.number if not invoice.is_draft else "none yet (given at finalization)"
+
     @admin.display(description="grace deadline")
     def grace_deadline(self, invoice):
         return format_html("{} <span class=\"help\">The worker finalizes this draft then, unless someone does first.</span>",
