@@ -189,3 +189,17 @@ def test_a_missing_page_is_styled(operator_client):
     response = operator_client.get("/no-such-page/")
     assert response.status_code == 404
     assert 'id="error-message"' in response.content.decode()
+
+
+def test_a_fee_error_sits_in_its_row_and_is_summed_up_at_the_top(operator_client):
+    from .admin_helpers import change_form_data
+
+    invoice = f.invoice(fees=[(1, 1000)])
+    data = change_form_data(operator_client.get(change_url(invoice)))
+    data.update({"fees-0-adjustment": "total_amount", "fees-0-amount": "12.345"})  # USD has two decimals
+
+    content = operator_client.post(change_url(invoice), data).content.decode()
+
+    summary, fees = content.index('id="error-summary"'), content.index('id="fees-group"')
+    assert summary < fees and 'href="#fees-0">Fee 1' in content[summary:fees]
+    assert "more decimals" in content[summary:fees] and "more decimals" in content[fees:]  # in the row too
