@@ -11,6 +11,10 @@ admin.site.site_header = "Billing console"
 admin.site.site_title = "Billing console"
 admin.site.index_title = "Invoices, customers and the audit log"
 
+# Refusals and missing pages in the console's own frame, naming what is missing (billing_console/errors.py).
+handler403 = "billing_console.errors.permission_denied"
+handler404 = "billing_console.errors.page_not_found"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

@@ -28,14 +28,15 @@ class ReadOnlyAdminMixin:
 def permission_required(permission: str):
     """For an extra admin view `view(model_admin, request, ...)`: without `permission`, PermissionDenied.
 
-    Django's handler answers it with its 403 page (the admin's own, `403.html`, when the project has one).
+    The PermissionDenied names the permission, and the project's 403 page (billing_console/errors.py,
+    templates/403.html) shows it to the operator.
     """
 
     def decorate(view):
         @wraps(view)
         def checked(model_admin, request, *args, **kwargs):
             if not request.user.has_perm(permission):
-                raise PermissionDenied
+                raise PermissionDenied(f"This needs the permission “{permission}”, which your account does not have.")
             return view(model_admin, request, *args, **kwargs)
 
         return checked

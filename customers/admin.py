@@ -2,13 +2,16 @@
 
 A changed grace period is not just a field: drafts' deadlines move (and the
 ones now due get finalized), so saving one calls `grace_period_changed` in the
-same transaction as the save.
+same transaction as the save. Before that, a change that would finalize drafts at once asks for
+confirmation, naming how many (the count is `plan_grace_period_change`, the rule the save applies).
 """
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.db import transaction
+from django.template.response import TemplateResponse
 
 from audit.actors import Actor
-from invoices.grace_period import grace_period_changed
+from invoices.grace_period import grace_period_changed, plan_grace_period_change
 from invoices.admin.one_off import OneOffInvoiceAdminMixin, create_one_off_invoice_action
 
 from .models import BillingEntity, Customer, CustomerMetadata, Tax
@@ -18,6 +21,40 @@ class GracePeriodAdminMixin:
     """Saves the object and, when its grace period changed, tells the grace-period service (one transaction)."""
 
     grace_period_target = None  # "customer" or "billing_entity"
+    CONFIRM_FIELD = "_confirm_grace_period"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id and not request.POST.get(self.CONFIRM_FIELD):
+            confirmation = self._grace_period_confirmation(request, object_id)
+            if confirmation is not None:
+                return confirmation
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _grace_period_confirmation(self, request, object_id):
+        """The confirmation page when the posted grace period would finalize drafts at once; else None."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_change_permission(request, obj):
+            return None
+        previous = obj.invoice_grace_period
+        form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
+        if not form.is_valid() or "invoice_grace_period" not in form.changed_data or previous == form.instance.invoice_grace_period:
+            return None  # the normal view shows the errors, or there is nothing to confirm
+        plan = plan_grace_period_change(previous_days=previous, **{self.grace_period_target: form.instance})
+        if not plan.due:
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Finalize {len(plan.due)} draft{'s' if len(plan.due) != 1 else ''} now?",
+            "opts": self.opts,
+            "original": obj,
+            "plan": plan,
+            "due_count": len(plan.due),
+            "due_invoices": [invoice for invoice in plan.moved if invoice.pk in set(plan.due)][:50],
+            "posted": [(key, value) for key in request.POST for value in request.POST.getlist(key)
+                       if key not in ("csrfmiddlewaretoken", self.CONFIRM_FIELD)],
+            "confirm_field": self.CONFIRM_FIELD,
+        }
+        return TemplateResponse(request, "admin/customers/grace_period_confirmation.html", context)
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
@@ -84,8 +121,9 @@ class CustomerMetadataInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelAdmin):
     grace_period_target = "customer"
+    # Short headers and a compact stylesheet: the list fits 1366 px (tests/test_browser_lists.py).
     list_display = ["external_id", "name", "currency", "applicable_timezone_column", "billing_entity",
-                    "effective_grace_period_column", "finalize_zero_amount_invoice"]
+                    "effective_grace_period_column", "empty_invoices_column"]
     list_filter = ["billing_entity", "currency", "finalize_zero_amount_invoice"]
     search_fields = ["external_id", "name", "email", "legal_name"]
     list_select_related = ["billing_entity"]
@@ -111,10 +149,20 @@ class CustomerAdmin(OneOffInvoiceAdminMixin, GracePeriodAdminMixin, admin.ModelA
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    class Media:
+        css = {"all": ["console/admin.css"]}
+
+    @admin.display(description="empty invoices", ordering="finalize_zero_amount_invoice")
+    def empty_invoices_column(self, customer):
+        """The effective policy, short: "finalize" / "skip", "(entity's)" when inherited."""
+        effective = "finalize" if customer.finalizes_empty_invoices() else "skip"
+        inherited = customer.finalize_zero_amount_invoice == Customer.FinalizeZeroAmount.INHERIT
+        return f"{effective} (entity's)" if inherited else effective
+
     @admin.display(description="time zone")
     def applicable_timezone_column(self, customer):
         return customer.applicable_timezone
 
-    @admin.display(description="grace period (days)")
+    @admin.display(description="grace days")
     def effective_grace_period_column(self, customer):
         return customer.effective_grace_period

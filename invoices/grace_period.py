@@ -10,7 +10,12 @@ Called in the transaction that saved a new grace period on a customer or a billi
 (admin and API alike): moves the deadlines of the affected drafts by the change in effective
 days, and queues, on commit, the finalization of those whose new deadline has passed.
 Writes the audit entry for the setting change (finalization writes one per invoice).
+
+    plan_grace_period_change(*, customer=None, billing_entity=None, previous_days=None, now=None, lock=False) -> GracePlan
+The same rule without writing: which drafts move and which would be due at once. The admin asks it
+before saving (its confirmation step names the count); grace_period_changed applies it.
 """
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -25,7 +30,16 @@ def deadline(customer, billing_date: date, days: int) -> datetime:
     return datetime.combine(billing_date + timedelta(days=days), time.min, tzinfo=customer.tzinfo)
 
 
-def grace_period_changed(*, actor, customer=None, billing_entity=None, previous_days=None, now=None) -> None:
+@dataclass
+class GracePlan:
+    old_days: int
+    new_days: int
+    moved: list = field(default_factory=list)  # drafts, their grace_period_ends_at set to the new deadline (unsaved)
+    due: list = field(default_factory=list)  # pks of the moved drafts whose new deadline has passed: finalized at once
+
+
+def plan_grace_period_change(*, customer=None, billing_entity=None, previous_days=None, now=None, lock=False) -> GracePlan:
+    """`customer` or `billing_entity` carries the new value (saved or not); `previous_days` the stored one."""
     if (customer is None) == (billing_entity is None):
         raise ValueError("Pass a customer or a billing entity.")
     now = now or timezone.now()
@@ -33,22 +47,36 @@ def grace_period_changed(*, actor, customer=None, billing_entity=None, previous_
         old = previous_days if previous_days is not None else customer.billing_entity.invoice_grace_period
         new = customer.effective_grace_period
         drafts = Invoice.objects.filter(customer=customer)
-        obj, action, field_value = customer, "customer.grace_period_changed", customer.invoice_grace_period
     else:
         old, new = previous_days or 0, billing_entity.invoice_grace_period
         # Customers with their own value keep their deadlines.
         drafts = Invoice.objects.filter(customer__billing_entity=billing_entity, customer__invoice_grace_period__isnull=True)
-        obj, action, field_value = billing_entity, "billing_entity.grace_period_changed", new
-    drafts = drafts.drafts().filter(grace_period_ends_at__isnull=False)
-    moved = []
-    if new != old:
-        for invoice in drafts.select_for_update(of=("self",)).select_related("customer__billing_entity"):
-            tz = invoice.customer.tzinfo
-            local = invoice.grace_period_ends_at.astimezone(tz)
-            invoice.grace_period_ends_at = datetime.combine(local.date() + timedelta(days=new - old), local.time(), tzinfo=tz)
-            moved.append(invoice)
+    plan = GracePlan(old, new)
+    if new == old:
+        return plan
+    drafts = drafts.drafts().filter(grace_period_ends_at__isnull=False).select_related("customer__billing_entity")
+    for invoice in (drafts.select_for_update(of=("self",)) if lock else drafts):
+        tz = invoice.customer.tzinfo
+        local = invoice.grace_period_ends_at.astimezone(tz)
+        invoice.grace_period_ends_at = datetime.combine(local.date() + timedelta(days=new - old), local.time(), tzinfo=tz)
+        plan.moved.append(invoice)
+    plan.due = [invoice.pk for invoice in plan.moved if invoice.grace_period_ends_at <= now]
+    return plan
+
+
+def grace_period_changed(*, actor, customer=None, billing_entity=None, previous_days=None, now=None) -> None:
+    if (customer is None) == (billing_entity is None):
+        raise ValueError("Pass a customer or a billing entity.")
+    now = now or timezone.now()
+    plan = plan_grace_period_change(customer=customer, billing_entity=billing_entity, previous_days=previous_days,
+                                    now=now, lock=True)
+    old, new, moved, due = plan.old_days, plan.new_days, plan.moved, plan.due
+    if moved:
         Invoice.objects.bulk_update(moved, ["grace_period_ends_at"])
-    due = [invoice.pk for invoice in moved if invoice.grace_period_ends_at <= now]
+    if customer is not None:
+        obj, action, field_value = customer, "customer.grace_period_changed", customer.invoice_grace_period
+    else:
+        obj, action, field_value = billing_entity, "billing_entity.grace_period_changed", new
     audit_log.record(
         action, actor, obj=obj,
         before={"invoice_grace_period": previous_days, "effective_days": old},

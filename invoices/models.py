@@ -15,7 +15,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from core.db import is_unsaved
 from core.money import format_amount, validate_currency
@@ -41,7 +41,20 @@ def _name(invoice) -> str:
     return "Invoice" if invoice is None else f"Invoice {invoice}"
 
 
+def drafts_first():
+    """0 for drafts, 1 for the rest: the console's first sort key, the same expression as `invoice_console_order_idx`."""
+    return Case(When(status="draft", then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+# The console's order: drafts first (what an operator works on), then the newest. The last key is the pk,
+# so the admin adds no tie-breaker of its own and PostgreSQL reads the first page from the index.
+CONSOLE_ORDERING = [drafts_first().asc(), F("issuing_date").desc(), F("created_at").desc(), F("id").desc()]
+
+
 class InvoiceQuerySet(models.QuerySet):
+    def in_console_order(self):
+        return self.order_by(*CONSOLE_ORDERING)
+
     def transition(self, from_status: str, to_status: str, **fields) -> int:
         """UPDATE these invoices from `from_status` to `to_status` (checked against the table), from-state in the WHERE.
 
@@ -204,6 +217,9 @@ class Invoice(models.Model):
             models.Index(fields=["grace_period_ends_at"], name="invoice_draft_deadline_idx", condition=Q(status="draft")),
             models.Index(fields=["status", "issuing_date"], name="invoice_status_issuing_idx"),
             models.Index(fields=["customer", "status"], name="invoice_customer_status_idx"),
+            # The console's list order (CONSOLE_ORDERING): drafts first, then the newest, at any size.
+            models.Index(drafts_first(), F("issuing_date").desc(), F("created_at").desc(), F("id").desc(),
+                         name="invoice_console_order_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -222,7 +238,20 @@ class Invoice(models.Model):
         ]
 
     def __str__(self):
-        return self.number or str(self.id)
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How the console names an invoice: its number, or for a draft (whose number is only the
+        `PREFIX-DRAFT` placeholder) "Draft · Acme (acme-us) · Jan 2026". Needs the customer loaded."""
+        if self.status != self.Status.DRAFT or not self.customer_id:
+            return self.number or str(self.id)
+        customer = self.customer
+        who = f"{customer.name} ({customer.external_id})" if customer.name else customer.external_id
+        parts = ["Draft", who]
+        if self.period_from:
+            parts.append(f"{self.period_from.astimezone(customer.tzinfo):%b %Y}")
+        return " · ".join(parts)
 
     @property
     def is_draft(self) -> bool:

@@ -101,13 +101,22 @@ def test_bulk_action_asks_first_then_counts_each_outcome(operator_client):
 
     confirmation = bulk(operator_client, selected, confirm=False)
     assert confirmation.status_code == 200
-    assert "3 of the 4 selected invoices are drafts" in confirmation.content.decode()
+    content = confirmation.content.decode()
+    assert "3 of the 4 selected invoices are drafts" in content
+    # The empty draft is marked (the empty-invoice rule finalization applies), the others are not.
+    assert "1 draft has no fees and will be" in content
+    assert content.count("— closes as empty") == 1
+    assert "-DRAFT<" not in content and f"Draft · {drafts[0].customer.name} ({drafts[0].customer.external_id})" in content
     assert Invoice.objects.drafts().count() == 3
 
     response = bulk(operator_client, selected, confirm=True)
 
     assert response.status_code == 200
-    assert messages_of(response) == ["2 finalized, 1 closed as empty, 1 refused (not a draft)."]
+    numbers = [Invoice.objects.get(pk=draft.pk).number for draft in drafts]
+    [message] = messages_of(response)
+    assert message.startswith("2 finalized, 1 closed as empty, 1 refused (not a draft). Finalized: ")
+    assert all(number in message and not number.endswith("DRAFT") for number in numbers)  # each new number, named
+    assert f"Closed as empty: {empty.customer.external_id} draft." in message
     assert sorted(Invoice.objects.values_list("status", flat=True)) == ["closed", "finalized", "finalized", "finalized"]
     assert AuditLogEntry.objects.filter(action="invoice.finalized", source="admin").count() == 2
     assert AuditLogEntry.objects.filter(action="invoice.closed").count() == 1

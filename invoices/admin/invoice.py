@@ -5,13 +5,19 @@ Nothing here changes an invoice by itself. Fee edits go through
 admin, the JSON endpoint, the API and the worker share one rule each, and each
 change is recomputed and audited in its own transaction.
 """
+import csv
 from dataclasses import dataclass
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from typing import Callable
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.http import StreamingHttpResponse
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -22,12 +28,13 @@ from django.utils.safestring import mark_safe
 
 from audit.actors import Actor
 from core.admin import permission_required
+from core.csv_cells import Echo, safe_cell
 from core.db import is_unsaved
 from core.money import currency_exponent, format_amount, major_to_cents
 
 from ..transitions import fee_edits
 from ..transitions.finalization import CLOSED, FINALIZED, finalize_invoice
-from ..models import Fee, Invoice
+from ..models import CONSOLE_ORDERING, Fee, Invoice
 from ..readiness import problems_of, readiness_problems, with_readiness
 from . import draft_tools, pdf_views, reversal
 from .filters import CLOSE_FILTERS
@@ -64,6 +71,7 @@ class ObjectTool:
     permission: str | None = None
     condition: Callable[[Invoice], bool] = lambda invoice: True
     post: bool = False
+    primary: bool = False  # the page's main action, styled apart from History and the rest
 
     def url(self, invoice) -> str:
         return reverse(self.url_name if ":" in self.url_name else f"admin:{self.url_name}", args=[invoice.pk])
@@ -246,6 +254,91 @@ class FeeInline(admin.TabularInline):
         return format_amount(fee.total_amount_cents, fee.invoice.currency)
 
 
+# --- list columns shared by the list, the CSV and the confirmation pages ------------------------
+
+
+AMOUNT_SORT_FIELDS = {"total_amount_cents", "fees_amount_cents", "taxes_amount_cents"}
+
+
+class InvoiceChangeList(ChangeList):
+    """Sorting by an amount keeps each currency together: (currency, amount), never 509.85 EUR above 21,294 JPY."""
+
+    def get_ordering(self, request, queryset):
+        ordering = []
+        for key in super().get_ordering(request, queryset):
+            if isinstance(key, str) and key.lstrip("-") in AMOUNT_SORT_FIELDS and "currency" not in ordering:
+                ordering.append("currency")
+            ordering.append(key)
+        return ordering
+
+
+def local_period(invoice) -> str:
+    """The billing period in the customer's zone, e.g. "2026-01-01 → 2026-01-31"."""
+    if not invoice.period_from or not invoice.period_to:
+        return "-"
+    tz = invoice.customer.tzinfo
+    return f"{timezone.localtime(invoice.period_from, tz):%Y-%m-%d} → {timezone.localtime(invoice.period_to, tz):%Y-%m-%d}"
+
+
+def local_deadline(invoice, *, with_zone=True) -> str:
+    """A draft's grace deadline in the customer's zone (the zone named), or "" when there is none."""
+    if not invoice.is_draft or not invoice.grace_period_ends_at:
+        return ""
+    local = timezone.localtime(invoice.grace_period_ends_at, invoice.customer.tzinfo)
+    return f"{local:%Y-%m-%d %H:%M} {invoice.customer.applicable_timezone}" if with_zone else f"{local:%Y-%m-%d %H:%M}"
+
+
+def deadline_html(invoice):
+    """The deadline in the customer's zone, with the UTC instant on hover."""
+    shown = local_deadline(invoice)
+    if not shown:
+        return "-"
+    utc = invoice.grace_period_ends_at.astimezone(dt_timezone.utc)
+    return format_html('<span class="grace-deadline" title="{} UTC">{}</span>', f"{utc:%Y-%m-%d %H:%M}", shown)
+
+
+CSV_COLUMNS = ["invoice", "number", "status", "ui_status", "customer_external_id", "customer_name", "invoice_type",
+               "currency", "period_from", "period_to", "grace_period_ends_at", "issuing_date", "fees", "taxes", "total"]
+
+
+def csv_row(invoice) -> list[str]:
+    """One invoice as CSV cells; every cell through safe_cell (names and ids come from customers)."""
+    exponent = currency_exponent(invoice.currency)
+
+    def major(cents):
+        return f"{Decimal(int(cents)).scaleb(-exponent):f}"
+
+    cells = [
+        invoice.label, invoice.number if not invoice.is_draft else "", invoice.status, invoice.ui_status,
+        invoice.customer.external_id, invoice.customer.name, invoice.invoice_type, invoice.currency,
+        *(timezone.localtime(value, invoice.customer.tzinfo).date().isoformat() if value else ""
+          for value in (invoice.period_from, invoice.period_to)),
+        invoice.grace_period_ends_at.isoformat() if invoice.is_draft and invoice.grace_period_ends_at else "",
+        invoice.issuing_date.isoformat() if invoice.issuing_date else "",
+        major(invoice.fees_amount_cents), major(invoice.taxes_amount_cents), major(invoice.total_amount_cents),
+    ]
+    return [safe_cell(cell) for cell in cells]
+
+
+def closes_as_empty(invoice) -> bool:
+    """Finalization's empty-invoice rule (transitions.finalization): a draft without fees whose customer
+    does not finalize empty invoices is closed without a number. `invoice.fees` prefetched."""
+    return invoice.is_draft and not invoice.fees.all() and not invoice.customer.finalizes_empty_invoices()
+
+
+def bulk_result_details(outcomes) -> str:
+    """What each invoice became: " Finalized: Draft · Acme … → ACME-202601-007; …" (numbers are new)."""
+    parts = []
+    finalized = [o for o in outcomes if o.result == FINALIZED and o.invoice is not None]
+    closed = [o for o in outcomes if o.result == CLOSED]
+    if finalized:
+        parts.append("Finalized: " + "; ".join(f"{o.invoice.number} ({o.invoice.customer.external_id})" for o in finalized) + ".")
+    if closed:
+        parts.append("Closed as empty: " + "; ".join(
+            f"{o.invoice.customer.external_id} draft" if o.invoice is not None else str(o.invoice_id) for o in closed) + ".")
+    return (" " + " ".join(parts)) if parts else ""
+
+
 # --- the invoice admin ----------------------------------------------------------------------
 
 
@@ -264,29 +357,41 @@ TOTAL_FIELDS = [
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "customer_column", "invoice_type", "ui_status_badge", "currency", "fees_column",
-                    "taxes_column", "total_column", "issuing_date"]
-    list_display_links = ["number"]
+    # Seven columns fit 1366 px: drafts are told apart by customer, period and deadline; fees and taxes
+    # are on the invoice page and in the CSV.
+    list_display = ["label_column", "customer_column", "period_column", "ui_status_badge", "deadline_column",
+                    "total_column", "issuing_date"]
+    list_display_links = ["label_column"]
     list_filter = [StatusFilter, UiStatusFilter, "invoice_type", "currency", "billing_entity", "customer", *CLOSE_FILTERS]
     search_fields = ["number", "customer__external_id", "customer__name"]
     date_hierarchy = "issuing_date"
     list_select_related = ["customer", "billing_entity"]
     list_per_page = 50
+    ordering = CONSOLE_ORDERING
     actions = ["finalize_selected", void_selected_invoices]
     inlines = [FeeInline]
+    # The page reads top-down as a review: the summary, then the fees (change_form.html renders the inline
+    # right after the first fieldset), then the details, folded. The deadline row is a draft's only.
+    SUMMARY = "Summary"
     fieldsets = [
-        ("Customer", {"fields": ["customer_name", "customer_external_id", "customer_invoice_metadata", "billing_entity"]}),
-        ("Invoice", {"fields": ["number", "id", "invoice_type", "ui_status_badge", "status", "payment_status",
-                                "payment_overdue", "currency", "billing_period", "issuing_date", "payment_due_date",
-                                "net_payment_term", "grace_period_ends_at", "finalized_at", "pdf_document"]}),
-        ("Totals", {"fields": ["fees_total", "taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
-                               "taxes_total", "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
-                               "grand_total", "total_due", "credits_panel"]}),
+        # Laid out two rows abreast by admin.css (a grid), so each row keeps its own .field-<name> class.
+        (SUMMARY, {"fields": ["customer_name", "customer_external_id", "number", "ui_status_badge", "billing_period",
+                              "grace_deadline", "fees_total", "taxes_total", "grand_total", "total_due"],
+                   "classes": ["invoice-summary"]}),
+        ("Details", {"fields": ["billing_entity", "customer_invoice_metadata", "id", "invoice_type", "status",
+                                "payment_status", "payment_overdue", "currency", "issuing_date", "payment_due_date",
+                                "net_payment_term_display", "finalized_at", "pdf_document"],
+                     "classes": ["collapse"]}),
+        ("Totals in full", {"fields": ["taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
+                                       "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
+                                       "credits_panel"],
+                            "classes": ["collapse"]}),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
     # Buttons of the invoice page (templates/admin/invoices/invoice/change_form.html loops over them).
     object_tools = [
-        ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft),
+        ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft,
+                   primary=True),
         ObjectTool("Refresh", "invoices_invoice_refresh", "invoices.change_invoice", can_use_draft_tools, post=True),
         ObjectTool("Add a fee for a charge…", "invoices_invoice_add_charge_fee", "invoices.change_invoice", can_use_draft_tools),
         ObjectTool("Void…", "invoices_invoice_void", "invoices.change_invoice", lambda invoice: invoice.status == "finalized"),
@@ -340,9 +445,27 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     # -- list columns ----------------------------------------------------------------------
 
+    def get_changelist(self, request, **kwargs):
+        return InvoiceChangeList
+
+    @admin.display(description="invoice", ordering="number")
+    def label_column(self, invoice):
+        return invoice.label
+
     @admin.display(description="customer", ordering="customer__name")
     def customer_column(self, invoice):
-        return invoice.customer.name or invoice.customer.external_id
+        customer = invoice.customer
+        if not customer.name:
+            return customer.external_id
+        return format_html('{}<br><code class="external-id">{}</code>', customer.name, customer.external_id)
+
+    @admin.display(description="period")
+    def period_column(self, invoice):
+        return local_period(invoice)
+
+    @admin.display(description="grace deadline", ordering="grace_period_ends_at")
+    def deadline_column(self, invoice):
+        return deadline_html(invoice)
 
     @admin.display(description="UI status", ordering="status")
     def ui_status_badge(self, invoice):
@@ -356,11 +479,70 @@ class InvoiceAdmin(admin.ModelAdmin):
     def taxes_column(self, invoice):
         return invoice.display("taxes_amount_cents")
 
-    @admin.display(description="total", ordering="total_amount_cents")
+    @admin.display(description="total", ordering="total_amount_cents")  # by (currency, total): InvoiceChangeList
     def total_column(self, invoice):
         return invoice.display("total_amount_cents")
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
+        if cl is not None:
+            response.context_data["currency_totals"] = self.currency_totals(cl.queryset)
+            response.context_data["export_url"] = reverse("admin:invoices_invoice_export") + (
+                f"?{request.GET.urlencode()}" if request.GET else "")
+        return response
+
+    @staticmethod
+    def currency_totals(queryset) -> list[dict]:
+        """The filtered list's totals per currency: one aggregate query, grouped by currency."""
+        rows = queryset.order_by().values("currency").annotate(
+            invoices=Count("pk"), total=Sum("total_amount_cents")).order_by("currency")
+        return [{"currency": row["currency"], "invoices": row["invoices"], "total": format_amount(row["total"], row["currency"])}
+                for row in rows]
+
+    def export_csv_view(self, request):
+        """The filtered list (the same ChangeList: filters, search, order) as a streamed CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied("Exporting invoices needs the permission invoices.view_invoice.")
+        queryset = self.get_changelist_instance(request).get_queryset(request)
+        writer = csv.writer(Echo())
+
+        def rows():
+            yield writer.writerow(CSV_COLUMNS)
+            for invoice in queryset.iterator(chunk_size=2000):
+                yield writer.writerow(csv_row(invoice))
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="invoices-{timezone.now():%Y%m%d-%H%M%S}.csv"'
+        return response
+
     # -- invoice page ----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.is_draft and obj.grace_period_ends_at:
+            return self.fieldsets
+        # Finalized, voided, closed (or a draft the worker never finalizes): no deadline to show.
+        summary = dict(self.fieldsets[0][1], fields=[row for row in self.fieldsets[0][1]["fields"] if row != "grace_deadline"])
+        return [(self.SUMMARY, summary)] + self.fieldsets[1:]
+
+    @admin.display(description="number")
+    def number(self, invoice):
+        # A draft's stored number is only the PREFIX-DRAFT placeholder.
+        return invoice.number if not invoice.is_draft else "none yet (given at finalization)"
+
+    @admin.display(description="grace deadline")
+    def grace_deadline(self, invoice):
+        return format_html("{} <span class=\"help\">The worker finalizes this draft then, unless someone does first.</span>",
+                           deadline_html(invoice))
+
+    @admin.display(description="net payment term")
+    def net_payment_term_display(self, invoice):
+        """A draft's term is the one finalization will apply (the customer's, else the entity's); after, the stored one."""
+        if not invoice.is_draft:
+            return f"{invoice.net_payment_term} days"
+        customer = invoice.customer
+        source = "the customer's" if customer.net_payment_term is not None else "the billing entity's"
+        return f"{customer.applicable_net_payment_term} days ({source})"
 
     @admin.display(description="customer name")
     def customer_name(self, invoice):
@@ -421,7 +603,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def object_tools_for(self, request, invoice):
         return [
-            {"label": tool.label, "url": tool.url(invoice), "post": tool.post}
+            {"label": tool.label, "url": tool.url(invoice), "post": tool.post, "primary": tool.primary}
             for tool in self.object_tools
             if (tool.permission is None or request.user.has_perm(tool.permission)) and tool.condition(invoice)
         ]
@@ -490,6 +672,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         urls = [
+            path("export.csv", self.admin_site.admin_view(self.export_csv_view), name="invoices_invoice_export"),
             path("<path:object_id>/finalize/", self.admin_site.admin_view(self.finalize_view), name="invoices_invoice_finalize"),
         ]
         # Each extra-view module exposes urls(model_admin); their views check their permission (core.admin).
@@ -544,12 +727,15 @@ class InvoiceAdmin(admin.ModelAdmin):
         actor = Actor.operator(request.user)
         counts = {FINALIZED: 0, CLOSED: 0, "refused": 0}
         upstream_refusals = []
+        outcomes = []
         for invoice_id in queryset.values_list("pk", flat=True):
             outcome = finalize_invoice(invoice_id, actor)
+            outcomes.append(outcome)
             counts[outcome.result if outcome.ok else "refused"] += 1
             if getattr(outcome, "upstream_failed", False):
                 upstream_refusals.append(f"{outcome.invoice}: {outcome.message}")
         text = f"{counts[FINALIZED]} finalized, {counts[CLOSED]} closed as empty, {counts['refused']} refused (not a draft)."
+        text += bulk_result_details(outcomes)
         if upstream_refusals:
             text = text.replace("(not a draft)", "(not a draft, or Lago refused)") + " Lago said: " + "; ".join(upstream_refusals)
         level = messages.WARNING if counts["refused"] else messages.SUCCESS
@@ -559,7 +745,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         return None
 
     def _bulk_confirmation(self, request, queryset):
-        invoices = list(with_readiness(queryset.select_related("customer__billing_entity", "subscription__plan")))
+        invoices = list(with_readiness(queryset.select_related("customer__billing_entity", "subscription__plan")
+                                       .prefetch_related("fees")))
         problems = {invoice.pk: problems_of(invoice) if invoice.is_draft else [] for invoice in invoices}
         context = {
             **self.admin_site.each_context(request),
@@ -568,11 +755,12 @@ class InvoiceAdmin(admin.ModelAdmin):
             "invoices": [
                 {"invoice": invoice, "badge": status_badge(invoice.ui_status), "fees": invoice.display("fees_amount_cents"),
                  "taxes": invoice.display("taxes_amount_cents"), "total": invoice.display("total_amount_cents"),
-                 "readiness": problems[invoice.pk]}
+                 "readiness": problems[invoice.pk], "closes_empty": closes_as_empty(invoice)}
                 for invoice in invoices
             ],
             "drafts": sum(1 for invoice in invoices if invoice.is_draft),
             "readiness_count": sum(1 for found in problems.values() if found),
+            "closing_empty": sum(1 for invoice in invoices if closes_as_empty(invoice)),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "action": "finalize_selected",
             "changelist_url": request.get_full_path(),
