@@ -512,7 +512,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         """Each invoice in its own transaction; one message that counts what happened (never a 500)."""
         if request.POST.get("post") != "yes":
             return self._bulk_confirmation(request, queryset)
-        actor = Actor.operator(request.user)
+        actor = Actor.bulk_operator(request.user)
         counts = {FINALIZED: 0, CLOSED: 0, "refused": 0}
         for invoice_id in queryset.values_list("pk", flat=True):
             outcome = finalize_invoice(invoice_id, actor)
