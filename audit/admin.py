@@ -90,7 +90,7 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        invoices = AuditLogEntry._meta.get_field("invoice").related_model._base_manager
+        invoices = AuditLogEntry._meta.get_field("invoice").related_model.objects
         return queryset.filter(
             Q(invoice_number=term) | Q(invoice_id__in=invoices.filter(number=term).values("pk")) | Q(customer_external_id=term)
         ), False

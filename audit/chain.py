@@ -1,4 +1,4 @@
-"""The audit log's hash chain: canonical content, SHA-256, and appending under the chain-head lock.
+"""The audit log's hash chain: canonical content and SHA-256 (pure; AuditChainHead.append writes under the lock).
 
 hash(entry) = SHA-256 of the canonical JSON of the entry's content fields, its seq and the previous
 entry's hash. Canonical: sorted keys, no spaces, UTF-8, datetimes in UTC ISO-8601 with microseconds,
@@ -7,8 +7,6 @@ JSON numbers that are whole written as integers (PostgreSQL's jsonb gives 1.0 ba
 import hashlib
 import json
 from datetime import timezone as dt_timezone
-
-from django.db import transaction
 
 GENESIS = "0" * 64
 
@@ -57,29 +55,3 @@ def chain_in_order(entries, seq: int, prev_hash: str) -> tuple[int, str]:
         entry.hash = prev_hash = entry_hash(entry)
     return seq, prev_hash
 
-
-def locked_head():
-    """The chain-head row, locked until the transaction ends (created from the log's last entry if missing,
-    e.g. after a test flush)."""
-    from .models import AuditChainHead, AuditLogEntry
-
-    heads = AuditChainHead.objects.select_for_update()
-    head = heads.filter(pk=1).first()
-    if head is None:
-        last = AuditLogEntry.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash").first()
-        head, _ = heads.get_or_create(pk=1, defaults={"seq": last["seq"], "hash": last["hash"]} if last else {})
-    return head
-
-
-def link(entries) -> None:
-    """Chain unsaved entries after the current head; the caller INSERTs them in this same transaction."""
-    if not entries:
-        return
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Audit entries are chained inside a transaction.")
-    from .log import fill_customers
-
-    fill_customers(entries)
-    head = locked_head()
-    head.seq, head.hash = chain_in_order(entries, head.seq, head.hash or GENESIS)
-    head.save(update_fields=["seq", "hash"])

@@ -50,17 +50,7 @@ def _customer_of(invoice, obj):
         if source._meta.label_lower == "customers.customer":
             return source, source.pk
         if getattr(source, "customer_id", None) is not None:
-            return source._state.fields_cache.get("customer"), source.customer_id
+            relation = source._meta.get_field("customer")
+            return (source.customer if relation.is_cached(source) else None), source.customer_id
     return None, None
 
-
-def fill_customers(entries) -> None:
-    """Snapshot the customer's external id and name on entries that only know its id (one query)."""
-    missing = {e.customer_id for e in entries if e.customer_id is not None and not e.customer_external_id}
-    if not missing:
-        return
-    customers = AuditLogEntry._meta.get_field("customer").related_model._base_manager
-    found = {pk: (external_id, name) for pk, external_id, name in customers.filter(pk__in=missing).values_list("pk", "external_id", "name")}
-    for e in entries:
-        if e.customer_id in found and not e.customer_external_id:
-            e.customer_external_id, e.customer_name = found[e.customer_id]

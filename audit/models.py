@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from core.db import is_unsaved
 
+from .chain import GENESIS, chain_in_order
+
 
 class AuditLogQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -24,11 +26,9 @@ class AuditLogQuerySet(models.QuerySet):
         raise PermissionError("The audit log is append-only.")
 
     def bulk_create(self, objs, *args, **kwargs):
-        from .chain import link
-
         objs = list(objs)
         with transaction.atomic(using=self.db):
-            link(objs)
+            AuditChainHead.append(objs)
             return super().bulk_create(objs, *args, **kwargs)
 
 
@@ -81,10 +81,8 @@ class AuditLogEntry(models.Model):
     def save(self, *args, **kwargs):
         if not is_unsaved(self):
             raise PermissionError("The audit log is append-only.")
-        from .chain import link
-
         with transaction.atomic(using=kwargs.get("using")):
-            link([self])
+            AuditChainHead.append([self])
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -100,6 +98,40 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"audit chain head: seq {self.seq}"
+
+    @classmethod
+    def locked(cls):
+        """The head row, locked until the transaction ends (rebuilt from the last entry if missing, e.g. after a flush)."""
+        heads = cls.objects.select_for_update()
+        head = heads.filter(pk=1).first()
+        if head is None:
+            last = AuditLogEntry.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash").first()
+            head, _ = heads.get_or_create(pk=1, defaults={"seq": last["seq"], "hash": last["hash"]} if last else {})
+        return head
+
+    @classmethod
+    def append(cls, entries) -> None:
+        """Chain unsaved entries, in order, after the head; the caller INSERTs them in this same transaction."""
+        if not entries:
+            return
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("Audit entries are chained inside a transaction.")
+        _fill_customers(entries)
+        head = cls.locked()
+        head.seq, head.hash = chain_in_order(entries, head.seq, head.hash or GENESIS)
+        head.save(update_fields=["seq", "hash"])
+
+
+def _fill_customers(entries) -> None:
+    """Snapshot the customer's external id and name on entries that only know its id (one query)."""
+    missing = {e.customer_id for e in entries if e.customer_id is not None and not e.customer_external_id}
+    if not missing:
+        return
+    customers = AuditLogEntry._meta.get_field("customer").related_model.objects
+    found = {pk: (x, name) for pk, x, name in customers.filter(pk__in=missing).values_list("pk", "external_id", "name")}
+    for e in entries:
+        if e.customer_id in found and not e.customer_external_id:
+            e.customer_external_id, e.customer_name = found[e.customer_id]
 
 
 class AuditVerification(models.Model):

@@ -109,7 +109,7 @@ def test_bulk_action_asks_first_then_counts_each_outcome(operator_client):
     assert response.status_code == 200
     assert messages_of(response) == ["2 finalized, 1 closed as empty, 1 refused (not a draft)."]
     assert sorted(Invoice.objects.values_list("status", flat=True)) == ["closed", "finalized", "finalized", "finalized"]
-    assert AuditLogEntry.objects.filter(action="invoice.finalized", source="admin").count() == 2
+    assert AuditLogEntry.objects.filter(action="invoice.finalized", source="admin_bulk").count() == 2
     assert AuditLogEntry.objects.filter(action="invoice.closed").count() == 1
 
 
