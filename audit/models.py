@@ -49,7 +49,7 @@ class AuditLogEntry(models.Model):
     # Exactly one kind of actor: a signed-in user, an API key, or the system (user and key both null).
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     api_key_name = models.CharField(max_length=100, blank=True)
-    actor_label = models.CharField(max_length=150, help_text="Who, as shown: username, 'api key: NAME' or 'system'.")
+    actor_label = models.CharField(max_length=150, db_index=True, help_text="Who, as shown: username, 'api key: NAME' or 'system'.")
     invoice = models.ForeignKey("invoices.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries")
     invoice_number = models.CharField(max_length=64, blank=True, db_index=True)
     # The customer the entry concerns, as it was when written (the name may change later; the FK shows who).

@@ -185,3 +185,10 @@ def test_sources_tell_the_button_the_bulk_action_and_the_runbook_apart(operator)
     from api.serializers_billing import SOURCES
 
     assert {SOURCES[s] for s in ("admin", "admin_bulk", "runbook")} == {"front"}
+
+
+def test_action_and_actor_filters_offer_the_values_the_log_holds(auditor_client, history):
+    cl = auditor_client.get(LIST_URL).context["cl"]
+    choices = {spec.title: {c["display"] for c in spec.choices(cl)} for spec in cl.filter_specs}
+    assert {"fee.updated", "invoice.finalized"} <= choices["action"]
+    assert {"olivia-operator", "system", "api key: billing-sync"} <= choices["actor"]
