@@ -164,7 +164,7 @@ def serialize_api_fee(fee: Fee) -> dict:
 
 # --- activity logs -----------------------------------------------------------------------------
 
-SOURCES = {"api": "api", "admin": "front", "task": "system", "command": "system"}
+SOURCES = {"api": "api", "admin": "front", "admin_bulk": "front", "runbook": "front", "task": "system", "command": "system"}
 
 
 def resource_type(entry) -> str:

@@ -21,6 +21,16 @@ class Actor:
         return cls(source=source, user=user)
 
     @classmethod
+    def bulk_operator(cls, user):
+        """An operator running an admin bulk action (the changelist's "Finalize selected invoices"…)."""
+        return cls(source="admin_bulk", user=user)
+
+    @classmethod
+    def runbook(cls, user):
+        """An operator through the runbook's JSON endpoint (/api/admin/…, session + CSRF)."""
+        return cls(source="runbook", user=user)
+
+    @classmethod
     def api_key(cls, name: str):
         return cls(source="api", api_key_name=name)
 

@@ -13,9 +13,16 @@ def iso_date(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def plain_decimal(value) -> str:
+    """A decimal as plain digits, trailing zeros dropped: 400 (never "4E+2"), 2.5, 0.
+    The one place decimals become text for audit snapshots and Lago bodies alike."""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def decimal_str(value: Decimal | None) -> str | None:
     """Lago sends decimals (units, precise amounts) as strings, e.g. "3.0"."""
     if value is None:
         return None
-    text = format(Decimal(value).normalize(), "f")
+    text = plain_decimal(value)
     return text if "." in text else f"{text}.0"

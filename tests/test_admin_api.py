@@ -46,7 +46,7 @@ def test_200_returns_the_refreshed_invoice_with_its_ui_status(operator):
     assert (body["fees_amount_cents"], body["taxes_amount_cents"], body["total_amount_cents"]) == (2000, 200, 2200)
     assert body["customer"]["external_id"] == "acme-77"
     entry = AuditLogEntry.objects.get(action="invoice.finalized")
-    assert entry.user == operator and entry.source == "admin"
+    assert entry.user == operator and entry.source == "runbook"  # the runbook endpoint, not the page button
 
 
 def test_401_json_when_not_signed_in_and_no_redirect():

@@ -118,7 +118,7 @@ def test_bulk_action_asks_first_then_counts_each_outcome(operator_client):
     assert all(number in message and not number.endswith("DRAFT") for number in numbers)  # each new number, named
     assert f"Closed as empty: {empty.customer.external_id} draft." in message
     assert sorted(Invoice.objects.values_list("status", flat=True)) == ["closed", "finalized", "finalized", "finalized"]
-    assert AuditLogEntry.objects.filter(action="invoice.finalized", source="admin").count() == 2
+    assert AuditLogEntry.objects.filter(action="invoice.finalized", source="admin_bulk").count() == 2
     assert AuditLogEntry.objects.filter(action="invoice.closed").count() == 1
 
 

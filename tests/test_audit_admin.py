@@ -135,3 +135,60 @@ def test_the_model_refuses_changes_too(history):
         entry.save()
     with pytest.raises(PermissionError):
         AuditLogEntry.objects.all().delete()
+
+
+def test_list_links_the_invoice_under_its_current_number_and_shows_the_customer(auditor_client, history):
+    first, _ = history
+    fee_entry = AuditLogEntry.objects.get(action="fee.updated")
+    assert fee_entry.invoice_number != first.number  # written while it was a draft
+    content = auditor_client.get(LIST_URL, {"action": "fee.updated"}).content.decode()
+    link = reverse("admin:invoices_invoice_change", args=[first.pk])
+    assert f'<a href="{link}">{first.number}</a>' in content
+    assert f"{first.customer.name} ({first.customer.external_id})" in content
+
+
+def test_search_by_customer_external_id(auditor_client, history):
+    first, _ = history
+    response = auditor_client.get(LIST_URL, {"q": first.customer.external_id})
+    assert {e.action for e in response.context["cl"].result_list} == {"fee.updated", "invoice.finalized"}
+
+
+def test_fee_snapshots_are_taken_after_the_recompute_with_plain_decimals(operator):
+    tax = f.tax(rate="10")
+    invoice = f.invoice(fees=[(1, 1000)], taxes=[tax])
+    fee_edits.update_fee(invoice.fees.get().pk, Actor.operator(operator), adjustment="total_units", units="400")
+    entry = AuditLogEntry.objects.get(action="fee.updated")
+    assert entry.before["taxes_amount_cents"] == 100
+    assert entry.after["units"] == "400"  # not "4E+2"
+    assert entry.after["amount_cents"] == 400_000 and entry.after["taxes_amount_cents"] == 40_000  # the recomputed tax
+
+
+@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(auditor_client, operator, dangerous):
+    from django.db import transaction
+
+    from audit import log as audit_log
+
+    with transaction.atomic():
+        audit_log.record("note.added", Actor.api_key(dangerous))
+    rows = csv_rows(auditor_client.get(EXPORT_URL))
+    assert rows[-1]["api_key"] == "'" + dangerous
+    assert rows[-1]["action"] == "note.added"  # harmless cells untouched
+
+
+def test_sources_tell_the_button_the_bulk_action_and_the_runbook_apart(operator):
+    from audit.models import AuditLogEntry as Entry
+
+    assert Actor.operator(operator).source == Entry.Source.ADMIN
+    assert Actor.bulk_operator(operator).source == Entry.Source.ADMIN_BULK
+    assert Actor.runbook(operator).source == Entry.Source.RUNBOOK
+    from api.serializers_billing import SOURCES
+
+    assert {SOURCES[s] for s in ("admin", "admin_bulk", "runbook")} == {"front"}
+
+
+def test_action_and_actor_filters_offer_the_values_the_log_holds(auditor_client, history):
+    cl = auditor_client.get(LIST_URL).context["cl"]
+    choices = {spec.title: {c["display"] for c in spec.choices(cl)} for spec in cl.filter_specs}
+    assert {"fee.updated", "invoice.finalized"} <= choices["action"]
+    assert {"olivia-operator", "system", "api key: billing-sync"} <= choices["actor"]

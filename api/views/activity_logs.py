@@ -2,7 +2,7 @@
 (audit.models.AuditLogEntry), so auditors' Lago tools read who did what. Read-only.
 
 Mapping: activity_id = the entry's id, activity_type = its action (`invoice.finalized`, `wallet.created`…),
-activity_source api | front (the admin) | system (tasks and commands), activity_object = the entry's
+activity_source api | front (the admin: page, bulk action, runbook endpoint) | system (tasks and commands), activity_object = the entry's
 `after`, activity_object_changes = {field: [before, after]} of the fields that changed, user_email = the
 operator's e-mail (none for API keys and the system), resource_type = the model's class name (Invoice,
 Wallet, Customer…), resource_id = the object's id, external_customer_id / external_subscription_id =

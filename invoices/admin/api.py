@@ -56,7 +56,7 @@ def finalize_invoice_view(request, invoice_id: str = ""):
     except ValueError:
         return _error(404, "Invoice not found")
 
-    outcome = finalize_invoice(pk, Actor.operator(request.user))
+    outcome = finalize_invoice(pk, Actor.runbook(request.user))
     if outcome.result == NOT_FOUND:
         return _error(404, "Invoice not found")
     if getattr(outcome, "upstream_failed", False):  # upstream mode: Lago refused, timed out or failed (seed 001)

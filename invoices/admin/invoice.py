@@ -724,7 +724,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         """Each invoice in its own transaction; one message that counts what happened (never a 500)."""
         if request.POST.get("post") != "yes":
             return self._bulk_confirmation(request, queryset)
-        actor = Actor.operator(request.user)
+        actor = Actor.bulk_operator(request.user)
         counts = {FINALIZED: 0, CLOSED: 0, "refused": 0}
         upstream_refusals = []
         outcomes = []

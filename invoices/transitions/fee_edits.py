@@ -13,6 +13,7 @@ from django.db import transaction
 from audit import log as audit_log
 from audit.actors import Actor
 from core.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal
+from core.serialization import plain_decimal
 
 from ..drafts import recompute_draft
 from ..models import Fee, FeeTax, Invoice, InvoiceLocked
@@ -48,6 +49,7 @@ def update_fee(fee_id, actor: Actor, *, invoice_display_name=None, adjustment=No
         _apply_adjustment(fee, adjustment, units, amount_cents)
         fee.save()
         recompute_draft(invoice)
+        fee.refresh_from_db(fields=["taxes_amount_cents"])  # the recompute wrote the fee's taxes: the "after" snapshot shows them
         audit_log.record("fee.updated", actor, invoice=invoice, obj=fee, before=before, after=snapshot(fee))
         return fee
 
@@ -68,6 +70,7 @@ def add_fee(invoice_id, actor: Actor, *, kind=Fee.Kind.CHARGE, invoice_display_n
         fee.save()
         attach_taxes(fee, taxes if taxes is not None else invoice.customer.applicable_taxes())
         recompute_draft(invoice)
+        fee.refresh_from_db(fields=["taxes_amount_cents"])  # the recompute wrote the fee's taxes: the "after" snapshot shows them
         audit_log.record("fee.created", actor, invoice=invoice, obj=fee, before=None, after=snapshot(fee))
         return fee
 
@@ -165,7 +168,7 @@ def snapshot(fee: Fee) -> dict:
         "fee_id": str(fee.pk),
         "display_name": fee.display_name,
         "invoice_display_name": fee.invoice_display_name,
-        "units": str(fee.units.normalize()) if isinstance(fee.units, Decimal) else str(fee.units),
+        "units": plain_decimal(fee.units),
         "unit_amount_cents": fee.unit_amount_cents,
         "amount_cents": fee.amount_cents,
         "taxes_amount_cents": fee.taxes_amount_cents,

@@ -25,6 +25,7 @@ from addons.models import AddOn
 from audit import log as audit_log
 from audit.actors import Actor
 from core.db import seed_prefetched
+from core.serialization import plain_decimal
 from core.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal, validate_currency
 from customers.models import BillingEntity, Customer, Tax
 
@@ -61,7 +62,7 @@ class Line:
     def as_audit(self) -> dict:
         return {
             "add_on_code": self.add_on.code,
-            "units": str(self.units.normalize()),
+            "units": plain_decimal(self.units),
             "unit_amount_cents": self.unit_amount_cents,
             "amount_cents": self.amount_cents,
             "description": self.description,
