@@ -19,6 +19,7 @@ from django.db.models import Case, CharField, Count, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.verification import last_verification
 from core.money import format_amount
 
 from .models import Invoice, TaskRun
@@ -33,6 +34,7 @@ BUCKETS = [
 BUCKET_LABELS = dict(BUCKETS)
 FAILURE_WINDOW = timedelta(hours=24)
 SWEEP_SCHEDULE, BILLING_SCHEDULE = "finalize_due_invoices", "run_billing"
+
 
 
 def day_bounds(now, days: int = 0) -> tuple[datetime, datetime]:
@@ -124,4 +126,5 @@ def close_dashboard(now=None) -> dict:
         "failures": failures,
         "failures_count": failures_count,
         "failure_window_hours": int(FAILURE_WINDOW.total_seconds() // 3600),
+        "audit_verification": last_verification(),
     }

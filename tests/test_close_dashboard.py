@@ -166,3 +166,13 @@ def test_constant_number_of_queries(operator_client, django_assert_max_num_queri
 def test_superusers_get_a_link_to_the_failed_tasks(admin_client):
     page = admin_client.get(INDEX).content.decode()
     assert 'id="worker-failures"' in page and reverse("admin:django_q_failure_changelist") in page
+
+
+def test_the_dashboard_shows_the_last_audit_log_verification(operator_client):
+    from django.core.management import call_command
+
+    page = operator_client.get("/admin/").content.decode()
+    assert "verify_audit_log" in page  # never verified yet
+    call_command("verify_audit_log", stdout=__import__("io").StringIO())
+    page = operator_client.get("/admin/").content.decode()
+    assert 'id="audit-verification"' in page and "intact" in page

@@ -362,9 +362,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["label_column", "customer_column", "period_column", "ui_status_badge", "deadline_column",
                     "total_column", "issuing_date"]
     list_display_links = ["label_column"]
-    list_filter = [StatusFilter, UiStatusFilter, "invoice_type", "currency", "billing_entity", "customer", *CLOSE_FILTERS]
+    # No "customer" filter (it lists every customer: 10,000 rows at scale; search by external id instead)
+    # and no date_hierarchy (its SELECT DISTINCT over issuing dates scans the table: 1.4 s at 1M invoices).
+    list_filter = [StatusFilter, UiStatusFilter, "invoice_type", "currency", "billing_entity", *CLOSE_FILTERS]
     search_fields = ["number", "customer__external_id", "customer__name"]
-    date_hierarchy = "issuing_date"
     list_select_related = ["customer", "billing_entity"]
     list_per_page = 50
     ordering = CONSOLE_ORDERING
