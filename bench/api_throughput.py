@@ -58,7 +58,9 @@ SEED = """
 from api.models import ApiKey
 from addons.models import AddOn
 from customers.models import BillingEntity, Customer
-entity = BillingEntity.objects.create(code="bench", name="Bench", is_default=True, document_number_prefix="BEN")
+entity = BillingEntity.objects.get(is_default=True)  # created by migrate
+entity.name, entity.document_number_prefix = "Bench", "BEN"
+entity.save()
 for n in range(20):
     Customer.objects.create(billing_entity=entity, external_id=f"bench_customer_{n}", name="Bench", currency="USD")
 AddOn.objects.create(code="setup_fee", name="Setup fee", amount_cents=50000, amount_currency="USD")
