@@ -46,8 +46,8 @@ def main():
     assert Invoice.objects.filter(status="finalized", total_amount_cents=1320).count() == len(ids)
     if args.show_queries:
         per = len(captured.captured_queries) // len(sample)
-        for query in captured.captured_queries[:per]:
-            print(query["sql"][:160])
+        for query in captured.captured_queries[-per:]:
+            print(f'{float(query["time"]) * 1000:7.1f} ms  {query["sql"][:150]}')
     print(f"finalized {len(rest)} invoices one per transaction in {elapsed:.2f} s: {len(rest) / elapsed:.0f} invoices/s, "
           f"{len(captured.captured_queries) / len(sample):.1f} queries per invoice")
 
