@@ -84,6 +84,8 @@ def build(drafts: int, customers: int):
                FROM generate_series(0, %s - 1) s, generate_series(0, 3) m""",
             [jan.replace(day=10), drafts],
         )
+        if any(f.name == "priced_at" for f in Invoice._meta.fields):  # the billing run priced them from these events
+            Invoice.objects.update(priced_at=datetime.now(timezone.utc), priced_usage_version=0)
         cursor.execute("ANALYZE")
     return feb
 
@@ -94,8 +96,10 @@ def main():
     parser.add_argument("--customers", type=int, default=0, help="default: one customer per draft")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="concurrent sweeps (processes), as the django-q2 cluster's 2 workers")
+    parser.add_argument("--database", default="bench_finalize_due", help="the database to create afresh (one per engineer)")
+    parser.add_argument("--profile", help="write a cProfile of the first worker to this file")
     args = parser.parse_args()
-    django_on_fresh_database("bench_finalize_due")
+    django_on_fresh_database(args.database)
 
     from invoices.models import Invoice
 
@@ -108,7 +112,7 @@ def main():
     gc.collect()
     start_at = time.time() + 5  # every worker has set Django up by then; the clock starts there
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        results = pool.starmap(_sweep, [(now, args.batch_size, start_at)] * args.workers)
+        results = pool.starmap(_sweep, [(now, args.batch_size, start_at, args.profile if i == 0 else None) for i in range(args.workers)])
     elapsed = max(end for *_, end in results) - start_at
     done = sum(count for count, *_ in results)
     assert done == args.drafts == Invoice.objects.filter(status="finalized", total_amount_cents=1320).count(), done
@@ -118,7 +122,7 @@ def main():
           f"peak memory {max(peak for _, _, peak, _ in results):.0f} MiB per worker")
 
 
-def _sweep(now, batch_size, start_at):
+def _sweep(now, batch_size, start_at, profile=None):
     """One worker process (spawned: its memory is its own, not the fixture builder's)."""
     import django
 
@@ -131,7 +135,16 @@ def _sweep(now, batch_size, start_at):
     time.sleep(max(start_at - time.time(), 0))
     reset_peak_rss()
     batches = [time.perf_counter()]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     done = finalize_due_invoices(now, batch_size=batch_size, on_batch=lambda outcomes: batches.append(time.perf_counter()))
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
     laps = [round(b - a, 2) for a, b in zip(batches, batches[1:])]
     print(f"worker batch seconds: {laps}", flush=True)
     end = time.time()

@@ -21,6 +21,7 @@ from invoices.models import Invoice
 from invoices.transitions.finalization import finalize_invoices
 from invoices.transitions.refresh import create_fees
 from subscriptions.fees import compute_fees
+from invoices.transitions.refresh import mark_priced
 from subscriptions.models import Subscription
 from subscriptions.periods import Period, periods
 from webhooks import outbox
@@ -91,6 +92,7 @@ def _create(subscription, period: Period, now, actor) -> str:
         currency=subscription.plan.currency, subscription=subscription,
         period_from=period.start, period_to=period.last_instant,
     )
+    mark_priced([invoice])  # the watermark is read before the events are aggregated
     create_fees(invoice, compute_fees(invoice))
     grace = customer.effective_grace_period
     if grace > 0:

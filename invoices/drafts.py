@@ -8,4 +8,5 @@ def recompute_draft(invoice: Invoice) -> None:
     fees = load_fees(invoice)
     totals = compute_totals(invoice, fees)
     save_computed([(invoice, fees, totals)])
-    invoice.save(update_fields=Invoice.AMOUNT_FIELDS + ["updated_at"])
+    # The usage watermark travels with the totals: set by a pricing (billing run, refresh), cleared by a fee edit.
+    invoice.save(update_fields=Invoice.AMOUNT_FIELDS + ["priced_at", "priced_usage_version", "updated_at"])

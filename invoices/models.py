@@ -172,6 +172,10 @@ class Invoice(models.Model):
     net_payment_term = models.PositiveIntegerField(default=0)
     period_from = models.DateTimeField(null=True, blank=True, help_text="Start of the billing period.")
     period_to = models.DateTimeField(null=True, blank=True, help_text="End of the billing period.")
+    priced_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                     help_text="When the draft's fees were last computed from usage (billing run, refresh).")
+    priced_usage_version = models.BigIntegerField(null=True, blank=True, editable=False,
+                                                  help_text="The usage watermark its fees were computed at (usage.watermark).")
     grace_period_ends_at = models.DateTimeField(
         null=True, blank=True, help_text="When the worker finalizes this draft by itself (null: never)."
     )

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import watermark
 from .models import Event
 
 MAX_BATCH = 100
@@ -69,6 +70,7 @@ def ingest(items: list, *, audit=None) -> list[IngestedEvent]:
         inserted = _insert(rows, now)
         if len(inserted) != len(rows):
             raise EventErrors(_duplicates(rows, inserted))
+        watermark.advance(row[1] for row in rows)  # drafts priced before this batch re-price at finalization
         events = [IngestedEvent(inserted[row[0]], *row, now) for row in rows]
         if audit is not None:
             audit(events)

@@ -18,3 +18,20 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.transaction_id}"
+
+
+class UsageWatermark(models.Model):
+    """How many times events were recorded for one external_subscription_id: the draft's usage watermark.
+
+    Advanced by every ingestion, in its own transaction (`usage.watermark.advance`). A draft remembers
+    the version it was priced at (`Invoice.priced_usage_version`, read *before* its events were
+    aggregated); finalization re-prices only a draft whose version moved (or whose plan changed).
+    A counter, not a timestamp: an ingestion that started before the pricing but committed after it
+    still moves the version, where its created_at would sit before the pricing time.
+    """
+
+    external_subscription_id = models.CharField(max_length=255, unique=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.external_subscription_id} @ {self.version}"

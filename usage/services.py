@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from core.money import to_decimal
 
+from . import watermark
 from .models import Event
 
 
@@ -34,7 +35,9 @@ def record_events(items: list[dict]) -> list[Event]:
         raise _duplicate(taken)
     try:
         with transaction.atomic():
-            return Event.objects.bulk_create(events)
+            created = Event.objects.bulk_create(events)
+            watermark.advance(e.external_subscription_id for e in events)
+            return created
     except IntegrityError:  # lost a race with another sender of the same transaction_id
         raise _duplicate(ids)
 

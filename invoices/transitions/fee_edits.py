@@ -26,6 +26,7 @@ def lock_draft(invoice_id) -> Invoice:
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("customer__billing_entity", "billing_entity").get(pk=invoice_id)
     if invoice.status != Invoice.Status.DRAFT:
         raise InvoiceLocked(f"Invoice {invoice.number} is {invoice.status}: only drafts can be edited.", code="invoice_not_draft")
+    invoice.priced_at = None  # an operator's edit: finalization re-prices (saved by recompute_draft)
     return invoice
 
 

@@ -99,7 +99,7 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     locked = {
         invoice.pk: invoice
         for invoice in lock_in_order(
-            Invoice.objects.select_related("customer__billing_entity", "billing_entity").filter(pk__in=ids),
+            Invoice.objects.select_related("customer__billing_entity", "billing_entity", "subscription__plan").filter(pk__in=ids),
             skip_locked=skip_locked, of=("self",),
         )
     }
@@ -144,8 +144,9 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     drafts = [locked[pk] for pk in ids if pk in locked and locked[pk].status == Invoice.Status.DRAFT]
     fees_by_invoice = _load_fees([invoice for invoice in drafts if invoice.pk not in new])
     fees_by_invoice.update((invoice.pk, remember_loaded(new[invoice.pk].fees)) for invoice in drafts if invoice.pk in new)
-    # Lago refreshes a draft from current usage before finalizing it.
-    changed = refresh_locked_many(drafts, fees_by_invoice)
+    # Lago refreshes a draft from current usage before finalizing it; one priced since its last
+    # usage or pricing change would come out the same, so it is not re-aggregated (the usage watermark).
+    changed = refresh_locked_many(drafts, fees_by_invoice, skip_unchanged=True)
     if changed:
         reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
         for pk in changed:

@@ -39,7 +39,7 @@ def refresh_draft(invoice_id, actor, *, now=None) -> Invoice:
         if invoice.subscription_id is None:
             raise ValidationError("Only subscription invoices can be refreshed.", code="feature_unavailable")
         before = _summary(invoice)
-        refresh_locked(invoice)
+        refresh_locked(invoice)  # sets the usage watermark, saved with the totals
         recompute_draft(invoice)
         audit_log.record("invoice.refreshed", actor, invoice=invoice, obj=invoice, before=before, after=_summary(invoice))
         return invoice
@@ -53,11 +53,13 @@ def refresh_locked(invoice) -> None:
     refresh_locked_many([invoice])
 
 
-def refresh_locked_many(invoices, fees_by_invoice: dict | None = None) -> set:
+def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_unchanged: bool = False) -> set:
     """refresh_locked for a batch of locked invoices, with a handful of queries for the whole batch.
 
     `fees_by_invoice` (invoice pk -> fees) spares loading the fees again; they are updated in
     place. Returns the pks of invoices that gained or lost fees (their list must be reloaded).
+    With `skip_unchanged` (finalization), a draft priced since the last change of its usage and
+    of its pricing (`is_priced_and_unchanged`) is left as it is: re-pricing it would give the same fees.
     """
     from plans.pricing import price
     from subscriptions.fees import compute_fees_many, fee_key
@@ -72,6 +74,12 @@ def refresh_locked_many(invoices, fees_by_invoice: dict | None = None) -> set:
         for invoice in invoices:
             if invoice.subscription_id in loaded:
                 invoice.subscription = loaded[invoice.subscription_id]
+    if skip_unchanged:
+        unchanged = priced_and_unchanged(invoices)
+        invoices = [i for i in invoices if i.pk not in unchanged]
+        if not invoices:
+            return set()
+    mark_priced(invoices)  # before the aggregation: an event committed after it moves the version again
     specs_by_invoice = compute_fees_many(invoices)
     if fees_by_invoice is None:
         fees_by_invoice = {}
@@ -117,6 +125,54 @@ def refresh_locked_many(invoices, fees_by_invoice: dict | None = None) -> set:
         "events_count", "description",
     ])
     return changed
+
+
+REPRICED = {"count": 0}  # drafts re-priced from their events by finalization or refresh (tests and benches read it)
+
+
+def mark_priced(invoices) -> None:
+    """Stamp subscription drafts about to be priced with the usage watermark (saved with their totals)."""
+    from django.utils import timezone
+
+    from usage import watermark
+
+    versions = watermark.versions(i.subscription.external_id for i in invoices)
+    now = timezone.now()
+    for invoice in invoices:
+        invoice.priced_at = now
+        invoice.priced_usage_version = versions[invoice.subscription.external_id]
+    REPRICED["count"] += len(invoices)
+
+
+def priced_and_unchanged(invoices) -> set:
+    """The pks of drafts whose fees already are what a re-pricing would compute.
+
+    A draft qualifies when it was priced (`priced_at`) at the current usage watermark of its
+    subscription, and nothing the pricing reads changed since: the plan, the subscription, the
+    customer (its time zone decides the period), the plan's charges and their metrics (a filter is
+    edited through its charge, which bumps the charge). Taxes are not re-read by a refresh, and an
+    operator's fee edit clears `priced_at`. One query for the watermarks, one for the charges.
+    """
+    from plans.models import Charge
+    from usage import watermark
+
+    candidates = [
+        i for i in invoices
+        if i.priced_at is not None and i.priced_usage_version is not None
+        and max(i.subscription.plan.updated_at, i.subscription.updated_at, i.customer.updated_at) <= i.priced_at
+    ]
+    if not candidates:
+        return set()
+    versions = watermark.versions(i.subscription.external_id for i in candidates)
+    candidates = [i for i in candidates if versions[i.subscription.external_id] == i.priced_usage_version]
+    if not candidates:
+        return set()
+    latest: dict = {}
+    for plan_id, charged, measured in Charge.objects.filter(plan_id__in={i.subscription.plan_id for i in candidates}).values_list(
+        "plan_id", "updated_at", "billable_metric__updated_at"
+    ):
+        latest[plan_id] = max(latest.get(plan_id, charged), charged, measured)
+    return {i.pk for i in candidates if latest.get(i.subscription.plan_id, i.priced_at) <= i.priced_at}
 
 
 def _unchanged(fee, spec) -> bool:

@@ -1,0 +1,45 @@
+"""How many queries one finalization takes (finalize_invoice on a priced, unchanged subscription draft).
+
+A regression guard: a new query on this path must be a decision, so the count is pinned per database
+(PostgreSQL takes the counters and bulk writes in single unnest() statements; SQLite falls back to
+portable ones). Counted: the statements inside the transaction (BEGIN and COMMIT left out), the customer's first invoice.
+"""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from audit.actors import Actor
+from billing_run.billing import run_billing
+from invoices.models import Invoice
+from invoices.transitions.finalization import finalize_invoice
+
+from . import billing_factories as b
+from . import factories as f
+
+pytestmark = pytest.mark.django_db(transaction=True)
+EXPECTED = {"postgresql": 28, "sqlite": 29}  # before the usage watermark: 33 on PostgreSQL
+
+
+def _drafts(count):
+    plan = b.plan(amount_cents=1000)
+    metrics = [b.metric("count", code=f"m{i}") for i in range(4)]
+    for metric in metrics:
+        b.charge(plan, metric, "standard", {"amount": "0.25"})
+    customers = [f.customer(invoice_grace_period=3, external_id=f"q{i}") for i in range(count)]
+    for i, cust in enumerate(customers):
+        sub = b.subscription(cust, plan, started_at=b.utc(2026, 1, 1))
+        for metric in metrics:
+            b.event(sub, metric.code, b.utc(2026, 1, 10))
+    run_billing(b.utc(2026, 2, 1, 1))
+    return list(Invoice.objects.filter(status="draft").order_by("pk"))
+
+
+def test_one_finalization_runs_a_pinned_number_of_queries():
+    first, second = _drafts(2)
+    finalize_invoice(first.pk, Actor.system("admin"))  # the billing entity's counter exists from here on
+    with CaptureQueriesContext(connection) as captured:
+        assert finalize_invoice(second.pk, Actor.system("admin")).ok
+    queries = [q["sql"] for q in captured.captured_queries]
+    queries = queries[:queries.index("COMMIT")]  # after commit: the PDF (sync queue in tests), not the transaction
+    queries = [q for q in queries if not q.startswith("BEGIN")]
+    assert len(queries) == EXPECTED[connection.vendor], "\n".join(q[:120] for q in queries)
