@@ -169,7 +169,7 @@ LAYERS = [
     ("rating", {"usage", "subscriptions"}),
     ("ledgers", {"coupons", "credit_notes", "wallets"}),
     ("invoices", {"invoices"}),
-    ("billing run", {"billing_run"}),
+    ("billing run", {"billing_run", "closing"}),
     ("doors", {"api", "demo", "billing_console"}),
 ]
 # Modules of a ledger app that work on invoices, and so sit just above them (below the billing run).
