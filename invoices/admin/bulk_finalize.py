@@ -102,4 +102,4 @@ def job_view(model_admin, request, job_id):
 @permission_required(FINALIZE_PERMISSION)
 def progress_view(model_admin, request, job_id):
     job = get_object_or_404(BulkFinalizeJob.objects.select_related("requested_by"), pk=job_id)
-    return JsonResponse(job.progress(), headers={"Cache-Control": "no-store"})
+    return JsonResponse(job.progress())  # never cached: admin_view adds never_cache
