@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "wallets",
     "credit_notes",
     "billing_run",
+    "closing",
     "api",
     "demo",
     "upstream",

@@ -169,7 +169,7 @@ LAYERS = [
     ("rating", {"usage", "subscriptions"}),
     ("ledgers", {"coupons", "credit_notes", "wallets"}),
     ("invoices", {"invoices"}),
-    ("billing run", {"billing_run"}),
+    ("billing run", {"billing_run", "closing"}),
     ("upstream", {"upstream"}),  # upstream mode: mirrors Lago and finalizes through it; registers into invoices from apps.py
     ("doors", {"api", "demo", "billing_console"}),
 ]

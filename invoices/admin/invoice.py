@@ -36,7 +36,7 @@ from ..transitions import fee_edits
 from ..transitions.finalization import CLOSED, FINALIZED, finalize_invoice
 from ..models import CONSOLE_ORDERING, Fee, Invoice
 from ..readiness import problems_of, readiness_problems, with_readiness
-from . import draft_tools, pdf_views, reversal
+from . import bulk_finalize, draft_tools, pdf_views, reversal
 from .filters import CLOSE_FILTERS
 from .draft_tools import can_use_draft_tools
 from .reversal import reversal_panel, void_selected_invoices
@@ -677,7 +677,8 @@ class InvoiceAdmin(admin.ModelAdmin):
             path("<path:object_id>/finalize/", self.admin_site.admin_view(self.finalize_view), name="invoices_invoice_finalize"),
         ]
         # Each extra-view module exposes urls(model_admin); their views check their permission (core.admin).
-        return urls + draft_tools.urls(self) + reversal.urls(self) + pdf_views.urls(self) + super().get_urls()
+        return (urls + draft_tools.urls(self) + reversal.urls(self) + pdf_views.urls(self) + bulk_finalize.urls(self)
+                + super().get_urls())
 
     @admin.display(description="PDF")
     def pdf_document(self, obj):
@@ -722,7 +723,12 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["finalize"], description="Finalize selected invoices")
     def finalize_selected(self, request, queryset):
-        """Each invoice in its own transaction; one message that counts what happened (never a 500)."""
+        """Each invoice in its own transaction; one message that counts what happened (never a 500).
+
+        More than a page (or "select all" across pages) is a background job instead (bulk_finalize.py).
+        """
+        if bulk_finalize.runs_in_background(self, request, queryset):
+            return bulk_finalize.confirm_or_queue(self, request, queryset)
         if request.POST.get("post") != "yes":
             return self._bulk_confirmation(request, queryset)
         actor = Actor.bulk_operator(request.user)
