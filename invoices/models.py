@@ -38,7 +38,10 @@ class InvalidTransition(InvoiceLocked):
 
 
 def _name(invoice) -> str:
-    return "Invoice" if invoice is None else f"Invoice {invoice}"
+    """The invoice as stored (its number, or its id while it has none): its label would follow the refused change."""
+    if invoice is None:
+        return "Invoice"
+    return f"Invoice {invoice.number if invoice.number and not invoice.number.endswith('-DRAFT') else invoice.pk}"
 
 
 def drafts_first():

@@ -377,11 +377,11 @@ class InvoiceAdmin(admin.ModelAdmin):
     fieldsets = [
         # Laid out two rows abreast by admin.css (a grid), so each row keeps its own .field-<name> class.
         (SUMMARY, {"fields": ["customer_name", "customer_external_id", "number", "ui_status_badge", "billing_period",
-                              "grace_deadline", "fees_total", "taxes_total", "grand_total", "total_due"],
+                              "grace_deadline", "fees_total", "taxes_total", "grand_total", "total_due", "pdf_document"],
                    "classes": ["invoice-summary"]}),
         ("Details", {"fields": ["billing_entity", "customer_invoice_metadata", "id", "invoice_type", "status",
                                 "payment_status", "payment_overdue", "currency", "issuing_date", "payment_due_date",
-                                "net_payment_term_display", "finalized_at", "pdf_document"],
+                                "net_payment_term_display", "finalized_at"],
                      "classes": ["collapse"]}),
         ("Totals in full", {"fields": ["taxes_breakdown", "coupons_total", "sub_total_excluding_taxes",
                                        "sub_total_including_taxes", "credit_notes_total", "prepaid_credits_total",
@@ -406,12 +406,6 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer__billing_entity", "billing_entity")
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if upstream_config.enabled():
-            fieldsets = [("Lago (upstream mode)", {"fields": ["upstream_panel"]})] + list(fieldsets)
-        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         return list(super().get_readonly_fields(request, obj)) + ["upstream_panel"]
@@ -520,11 +514,13 @@ class InvoiceAdmin(admin.ModelAdmin):
     # -- invoice page ----------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
-        if obj is not None and obj.is_draft and obj.grace_period_ends_at:
-            return self.fieldsets
-        # Finalized, voided, closed (or a draft the worker never finalizes): no deadline to show.
-        summary = dict(self.fieldsets[0][1], fields=[row for row in self.fieldsets[0][1]["fields"] if row != "grace_deadline"])
-        return [(self.SUMMARY, summary)] + self.fieldsets[1:]
+        fields = list(self.fieldsets[0][1]["fields"])
+        if not (obj is not None and obj.is_draft and obj.grace_period_ends_at):
+            # Finalized, voided, closed (or a draft the worker never finalizes): no deadline to show.
+            fields.remove("grace_deadline")
+        if upstream_config.enabled():
+            fields.append("upstream_panel")  # where the mirror comes from, and why its fees are not edited here
+        return [(self.SUMMARY, dict(self.fieldsets[0][1], fields=fields))] + self.fieldsets[1:]
 
     @admin.display(description="number")
     def number(self, invoice):
