@@ -5,24 +5,18 @@ lago-python-client sends nulls for every absent field of `invoices.preview` (no 
 """
 from pydantic import Field
 
-from .requests import BillableMetricFields, Body, CreditNoteItem, _documented, _enum
+from .requests import BillableMetricFields, Body, CreditNoteItem, CustomerAddress, _documented, _enum
 from .types import AwareIsoDatetime, LagoDecimal, LagoInt, LagoStr, StrList, StrMap, list_of
 
 
 # --- POST /invoices/preview (no root) ------------------------------------------------------------
 
-class PreviewCustomer(Body):
+class PreviewCustomer(CustomerAddress):
     """An existing customer by external_id, or (without one) a customer that exists only for the preview."""
     external_id: LagoStr | None = None
     name: LagoStr | None = None
     currency: LagoStr | None = None
     timezone: LagoStr | None = None
-    address_line1: LagoStr | None = None
-    address_line2: LagoStr | None = None
-    city: LagoStr | None = None
-    state: LagoStr | None = None
-    zipcode: LagoStr | None = None
-    country: LagoStr | None = None
     tax_identification_number: LagoStr | None = None
 
 
