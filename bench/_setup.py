@@ -6,14 +6,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def django_on_fresh_database(name: str):
-    """Drop and create database `name` on the server of BENCH_DATABASE_URL, then set up Django on it."""
+def django_on_fresh_database(name: str, *, reuse: bool = False) -> bool:
+    """Drop and create database `name` on the server of BENCH_DATABASE_URL, then set up Django on it (migrated).
+
+    With `reuse`, an existing database is kept (only migrated): returns True when it was kept.
+    """
     import psycopg
 
     server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        kept = reuse and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        if not kept:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     base = server.rsplit("/", 1)[0]
     os.environ["DATABASE_URL"] = f"{base}/{name}".replace("postgresql://", "postgres://", 1)
     os.environ.setdefault("SECRET_KEY", "bench-only")
@@ -26,6 +31,7 @@ def django_on_fresh_database(name: str):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    return kept
 
 
 def peak_rss_mib() -> float:

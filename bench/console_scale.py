@@ -85,6 +85,20 @@ def build(invoices: int, customers: int, audit: int) -> dict:
             "customer": f"bench-cust-{customers // 3}"}
 
 
+def existing() -> dict:
+    """What `build` returned, read back from a database it built earlier."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM invoices_invoice")
+        invoices = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM customers_customer")
+        customers = cursor.fetchone()[0]
+    return {"user": get_user_model().objects.get(username="bench-admin"), "invoices": invoices,
+            "number": "BENCH-" + str(invoices // 2).rjust(8, "0"), "customer": f"bench-cust-{customers // 3}"}
+
+
 def measure(client, url, repeat, explain=False):
     from django.db import connection
 
@@ -127,8 +141,9 @@ def main():
     parser.add_argument("--database", default="bc_console_scale")
     parser.add_argument("--invoice-repeat", type=int, default=None, help="requests per invoice page (default: --repeat)")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this (e.g. audit)")
+    parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run built (migrated, not rebuilt)")
     args = parser.parse_args()
-    django_on_fresh_database(args.database)
+    kept = django_on_fresh_database(args.database, reuse=args.reuse)
 
     from django.conf import settings
     from django.test import Client, override_settings
@@ -136,10 +151,14 @@ def main():
     # Pages are measured without a collectstatic run: plain static storage (no manifest lookups).
     override_settings(DEBUG=False, STORAGES={**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
-    started = time.monotonic()
-    built = build(args.invoices, min(args.customers, args.invoices), args.audit or args.invoices)
-    print(f"built {args.invoices:,} invoices, {args.invoices * 5:,} fees, {args.audit or args.invoices:,} audit entries "
-          f"in {time.monotonic() - started:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in built['timings'].items())})")
+    if kept:
+        built = existing()
+        print(f"reused database {args.database}: {built['invoices']:,} invoices (--invoices ignored)")
+    else:
+        started = time.monotonic()
+        built = build(args.invoices, min(args.customers, args.invoices), args.audit or args.invoices)
+        print(f"built {args.invoices:,} invoices, {args.invoices * 5:,} fees, {args.audit or args.invoices:,} audit entries "
+              f"in {time.monotonic() - started:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in built['timings'].items())})")
     client = Client()
     client.force_login(built["user"])
     pages = [

@@ -9,11 +9,13 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.actors import Actor
 from core.csv_cells import safe_cell
+from invoices.admin.invoice import currency_totals
 from invoices.models import CONSOLE_ORDERING, Invoice
 from invoices.transitions.finalization import finalize_invoice
 
@@ -98,9 +100,43 @@ def test_the_footer_totals_the_filtered_list_per_currency_in_one_query(operator_
     assert 'id="currency-totals"' in response.content.decode()
     filtered = operator_client.get(LIST_URL, {"currency__exact": "USD"})
     assert [row["currency"] for row in filtered.context["currency_totals"]] == ["USD"]
-    admin = response.context["cl"].model_admin
     with django_assert_num_queries(1):
-        admin.currency_totals(Invoice.objects.all())
+        currency_totals(Invoice.objects.all())
+
+
+def test_the_result_count_comes_from_the_footer_aggregate(operator_client):
+    """One aggregate gives the paginator's count and the footer; no second COUNT of the whole table."""
+    entity = f.billing_entity()
+    for _ in range(3):
+        f.invoice(f.customer(entity, currency="USD"), fees=[(1, 500)])
+    finalized(f.customer(entity, currency="EUR"), fees=[(1, 700)])
+    response = operator_client.get(LIST_URL, {"currency__exact": "USD"})
+    cl = response.context["cl"]
+    assert cl.result_count == 3 and cl.paginator.count == 3
+    assert cl.full_result_count is None  # show_full_result_count is off: the table is not counted again
+    with CaptureQueriesContext(connection) as queries:
+        operator_client.get(LIST_URL, {"currency__exact": "USD"})
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "invoices_invoice" in q["sql"]]
+    assert len(counts) == 1 and "GROUP BY" in counts[0].upper()
+
+
+def test_search_finds_a_number_by_its_start_and_customers_by_name_or_external_id(operator_client):
+    entity = f.billing_entity(document_number_prefix="SRCH")
+    acme = f.customer(entity, name="Acme Corp", external_id="acme-us")
+    globex = f.customer(entity, name="Globex", external_id="gx-42")
+    numbered = finalized(acme)
+    acme_draft = f.invoice(acme)
+    globex_draft = f.invoice(globex)
+
+    def found(term):
+        return {invoice.pk for invoice in listed(operator_client.get(LIST_URL, {"q": term}))}
+
+    assert found(numbered.number) == {numbered.pk}
+    assert found(numbered.number.lower()[:6]) == {numbered.pk}  # the start of a number, any case
+    assert found("acme corp") == {numbered.pk, acme_draft.pk}
+    assert found("GX-4") == {globex_draft.pk}
+    assert found("nobody") == set()
+    assert found("  ") == {numbered.pk, acme_draft.pk, globex_draft.pk}
 
 
 @pytest.mark.parametrize("direction", ["", "-"])

@@ -16,7 +16,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
 from django.http import StreamingHttpResponse
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -30,6 +31,7 @@ from audit.actors import Actor
 from core.admin import permission_required
 from core.csv_cells import Echo, safe_cell
 from core.db import is_unsaved
+from customers.models import Customer
 from core.money import currency_exponent, format_amount, major_to_cents
 
 from ..transitions import fee_edits
@@ -260,6 +262,27 @@ class FeeInline(admin.TabularInline):
 AMOUNT_SORT_FIELDS = {"total_amount_cents", "fees_amount_cents", "taxes_amount_cents"}
 
 
+def currency_totals(queryset) -> list[dict]:
+    """The filtered list's totals per currency: one aggregate query, grouped by currency."""
+    rows = queryset.order_by().values("currency").annotate(
+        invoices=Count("pk"), total=Sum("total_amount_cents")).order_by("currency")
+    return [{"currency": row["currency"], "invoices": row["invoices"], "total": format_amount(row["total"], row["currency"])}
+            for row in rows]
+
+
+class TotalsPaginator(Paginator):
+    """The list's paginator, counting with the footer's per-currency totals: one aggregate query for both.
+
+    At a million invoices the list's COUNT(*) and the footer's GROUP BY currency were two scans of the
+    same rows; the count is the sum of the per-currency counts.
+    """
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.currency_totals = currency_totals(object_list)
+        self.count = sum(row["invoices"] for row in self.currency_totals)  # Paginator.count is a cached property
+
+
 class InvoiceChangeList(ChangeList):
     """Sorting by an amount keeps each currency together: (currency, amount), never 509.85 EUR above 21,294 JPY."""
 
@@ -365,9 +388,14 @@ class InvoiceAdmin(admin.ModelAdmin):
     # No "customer" filter (it lists every customer: 10,000 rows at scale; search by external id instead)
     # and no date_hierarchy (its SELECT DISTINCT over issuing dates scans the table: 1.4 s at 1M invoices).
     list_filter = [StatusFilter, UiStatusFilter, "invoice_type", "currency", "billing_entity", *CLOSE_FILTERS]
+    # Searched by get_search_results: a number by its prefix, a customer by name or external id.
     search_fields = ["number", "customer__external_id", "customer__name"]
+    search_help_text = "An invoice number (or its start), or a customer's name or external id."
     list_select_related = ["customer", "billing_entity"]
     list_per_page = 50
+    paginator = TotalsPaginator
+    # "N results (M total)" would count the whole table again on every filtered page.
+    show_full_result_count = False
     ordering = CONSOLE_ORDERING
     actions = ["finalize_selected", void_selected_invoices]
     inlines = [FeeInline]
@@ -482,18 +510,24 @@ class InvoiceAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
         if cl is not None:
-            response.context_data["currency_totals"] = self.currency_totals(cl.queryset)
+            response.context_data["currency_totals"] = cl.paginator.currency_totals
             response.context_data["export_url"] = reverse("admin:invoices_invoice_export") + (
                 f"?{request.GET.urlencode()}" if request.GET else "")
         return response
 
-    @staticmethod
-    def currency_totals(queryset) -> list[dict]:
-        """The filtered list's totals per currency: one aggregate query, grouped by currency."""
-        rows = queryset.order_by().values("currency").annotate(
-            invoices=Count("pk"), total=Sum("total_amount_cents")).order_by("currency")
-        return [{"currency": row["currency"], "invoices": row["invoices"], "total": format_amount(row["total"], row["currency"])}
-                for row in rows]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Invoices whose number starts with the term, or whose customer's name or external id contains it.
+
+        Django's default (icontains on each field across the customer join) reads every invoice: 1.4 s at a
+        million. Here the number is matched by prefix on its index (numbers are upper case), and customers are
+        matched in their own, far smaller table, the invoices then found by customer on theirs.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        customers = Customer.objects.filter(Q(external_id__icontains=term) | Q(name__icontains=term)).values("pk")
+        return queryset.filter(Q(number__startswith=term.upper()) | Q(customer__in=customers)), False
 
     def export_csv_view(self, request):
         """The filtered list (the same ChangeList: filters, search, order) as a streamed CSV."""
