@@ -2,14 +2,32 @@
 
 `grace_bucket` (past_due, today, tomorrow, this_week: `invoices.dashboard.bucket_q`), `readiness` (any problem,
 or one check: `invoices.readiness`), `closes_empty` (the empty-invoice policy: `InvoiceQuerySet.closing_as_empty`)
-and `finalized` (finalized today, the server's day). The currency is the changelist's own `currency__exact`.
+and `finalized` (finalized today, the server's day). `currency__exact` is CurrencyFilter's.
 """
 from django.contrib import admin
 from django.utils import timezone
 
+from customers.models import Customer
+
 from ..dashboard import BUCKETS, bucket_q, day_bounds
 from ..models import Invoice
 from ..readiness import CHECKS, has_problems_q, with_readiness
+
+
+class CurrencyFilter(admin.SimpleListFilter):
+    """The currencies in use, read from the customers (an invoice is in its customer's fixed currency).
+
+    Django's own field filter lists them with SELECT DISTINCT over every invoice: 0.3 s at a million.
+    """
+    title = "currency"
+    parameter_name = "currency__exact"
+
+    def lookups(self, request, model_admin):
+        currencies = Customer.objects.exclude(currency="").order_by("currency").values_list("currency", flat=True).distinct()
+        return [(currency, currency) for currency in currencies]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(currency=self.value()) if self.value() else queryset
 
 
 class GraceBucketFilter(admin.SimpleListFilter):
