@@ -309,7 +309,7 @@ def csv_row(invoice) -> list[str]:
         return f"{Decimal(int(cents)).scaleb(-exponent):f}"
 
     cells = [
-        invoice.label, invoice.number if not invoice.is_draft else "", invoice.status, invoice.ui_status,
+        invoice.label, invoice.number if invoice.has_number else "", invoice.status, invoice.ui_status,
         invoice.customer.external_id, invoice.customer.name, invoice.invoice_type, invoice.currency,
         *(timezone.localtime(value, invoice.customer.tzinfo).date().isoformat() if value else ""
           for value in (invoice.period_from, invoice.period_to)),
@@ -524,8 +524,10 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="number")
     def number(self, invoice):
-        # A draft's stored number is only the PREFIX-DRAFT placeholder.
-        return invoice.number if not invoice.is_draft else "none yet (given at finalization)"
+        # A draft's stored number is only the PREFIX-DRAFT placeholder (and stays so when it is closed or deleted).
+        if invoice.has_number:
+            return invoice.number
+        return "none yet (given at finalization)" if invoice.is_draft else "none (never finalized)"
 
     @admin.display(description="grace deadline")
     def grace_deadline(self, invoice):
