@@ -698,11 +698,11 @@ class InvoiceAdmin(admin.ModelAdmin):
             self.message_user(request, outcome.message, level)
             return HttpResponseRedirect(change_url)
         if not invoice.is_draft:
-            self.message_user(request, f"Invoice {invoice.number} is {invoice.status}, not a draft: nothing to finalize.", messages.ERROR)
+            self.message_user(request, f"{invoice.label} is {invoice.status}, not a draft: nothing to finalize.", messages.ERROR)
             return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Finalize invoice {invoice.number}?",
+            "title": f"Finalize {invoice.label}?",
             "opts": self.opts,
             "invoice": invoice,
             "badge": status_badge(invoice.ui_status),
