@@ -15,6 +15,32 @@ from invoices.models import Invoice
 from . import factories as f
 
 
+def sign_in(page, url, username):
+    page.goto(f"{url}/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-pass")
+    page.click("input[type=submit]")
+
+
+def open_past_due_drafts(page, url, username, *, past_due, problems, closing_empty):
+    """Sign in, land on the dashboard (nothing finalized yet), open the past-due bucket, see the untaxed draft's problem."""
+    sign_in(page, url, username)
+    expect(page.locator("#close-dashboard")).to_be_visible()
+    expect(page.locator("#close-buckets .bucket-past_due .bucket-count")).to_have_text(str(past_due))
+    expect(page.locator("#close-readiness a")).to_have_text(str(problems))
+    expect(page.locator("#close-empty a")).to_have_text(str(closing_empty))
+    expect(page.locator("#close-finalized-today")).to_contain_text("none yet")
+
+    page.click("#close-buckets .bucket-past_due .bucket-count")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(past_due)
+    # The draft with a problem shows it at the top of its page.
+    rows.filter(has_text="Untaxed Ltd").locator("th a").click()
+    expect(page.locator(".readiness-problems .readiness-missing_tax_id")).to_contain_text("tax identification number")
+    page.go_back()
+    return rows
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_operator_walks_the_close_dashboard(live_server, page, operator):
@@ -24,27 +50,7 @@ def test_operator_walks_the_close_dashboard(live_server, page, operator):
     clean = f.invoice(f.customer(strict, name="Clean Co", tax_identification_number="FR42"), fees=[(2, 1500)],
                       grace_period_ends_at=due)
 
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", operator.username)
-    page.fill("#id_password", "olivia-operator-pass")
-    page.click("input[type=submit]")
-
-    # Lands on the dashboard: two drafts past due in USD, one with a readiness problem, nothing finalized yet.
-    dashboard = page.locator("#close-dashboard")
-    expect(dashboard).to_be_visible()
-    expect(page.locator("#close-buckets .bucket-past_due .bucket-count")).to_have_text("2")
-    expect(page.locator("#close-readiness a")).to_have_text("1")
-    expect(page.locator("#close-finalized-today")).to_contain_text("none yet")
-
-    # Into the past-due bucket.
-    page.click("#close-buckets .bucket-past_due .bucket-count")
-    rows = page.locator("#result_list tbody tr")
-    expect(rows).to_have_count(2)
-
-    # The draft with a problem shows it at the top of its page.
-    rows.filter(has_text="Untaxed Ltd").locator("th a").click()
-    expect(page.locator(".readiness-problems .readiness-missing_tax_id")).to_contain_text("tax identification number")
-    page.go_back()
+    open_past_due_drafts(page, live_server.url, operator.username, past_due=2, problems=1, closing_empty=0)
 
     # The clean one: no warning, finalized through the confirmation page.
     page.locator("#result_list tbody tr").filter(has_text="Clean Co").locator("th a").click()
@@ -62,13 +68,6 @@ def test_operator_walks_the_close_dashboard(live_server, page, operator):
     clean.refresh_from_db()
     untaxed.refresh_from_db()
     assert clean.status == Invoice.Status.FINALIZED and untaxed.status == Invoice.Status.DRAFT
-
-
-def sign_in(page, url, username):
-    page.goto(f"{url}/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-pass")
-    page.click("input[type=submit]")
 
 
 @pytest.mark.browser
@@ -89,20 +88,8 @@ def test_the_whole_close_from_the_dashboard_to_the_auditors_csv(live_server, pag
     empty = draft("Empty Co", "empty-co", [], finalize_zero_amount_invoice="skip")  # the policy closes it
 
     # The operator lands on the dashboard: four drafts past due, two with readiness problems (a missing tax id,
-    # and the empty one the policy will close).
-    sign_in(page, live_server.url, operator.username)
-    expect(page.locator("#close-dashboard")).to_be_visible()
-    expect(page.locator("#close-buckets .bucket-past_due .bucket-count")).to_have_text("4")
-    expect(page.locator("#close-readiness a")).to_have_text("2")
-    expect(page.locator("#close-empty a")).to_have_text("1")
-
-    # Into the past-due bucket; the untaxed draft shows its problem on its page.
-    page.click("#close-buckets .bucket-past_due .bucket-count")
-    rows = page.locator("#result_list tbody tr")
-    expect(rows).to_have_count(4)
-    rows.filter(has_text="Untaxed Ltd").locator("th a").click()
-    expect(page.locator(".readiness-problems .readiness-missing_tax_id")).to_contain_text("tax identification number")
-    page.go_back()
+    # and the empty one the policy will close); the untaxed draft shows its problem on its page.
+    rows = open_past_due_drafts(page, live_server.url, operator.username, past_due=4, problems=2, closing_empty=1)
 
     # The ready drafts, ticked in the list and finalized with the bulk action.
     for name in ("Clean Co", "Second Co", "Empty Co"):
