@@ -169,8 +169,8 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 def verify_view(model_admin, request):
     """POST: check the whole chain now (as `manage.py verify_audit_log`, recorded), then back to the log with the result.
 
-    It reads every entry (about what the command takes: seconds per 100,000 entries); at millions of entries
-    the command, from cron or a shell, is the better place.
+    It reads every entry in the request, as the command does; at millions of entries the command (from cron or
+    a shell) is the better place.
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
