@@ -1,22 +1,29 @@
-"""The audit log in the admin: read-only for everyone (superusers too), filterable, exportable as CSV."""
+"""The audit log in the admin: read-only for everyone (superusers too), filterable, exportable as CSV, and its
+hash chain verified on demand (a POST-only view, `audit.verify_auditlogentry`, the same `verify()` as
+`manage.py verify_audit_log`, recorded as an AuditVerification)."""
 import csv
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, bind, permission_required
 
 from .distinct import distinct_values
 from .models import AuditLogEntry, AuditVerification
 from .paginator import EstimatedCountPaginator
+from .verification import verify
 
-CSV_COLUMNS = ["seq", "timestamp", "actor", "user_id", "api_key", "source", "action", "invoice_number",
+VERIFY_PERMISSION = "audit.verify_auditlogentry"
+# invoice: how the console names the invoice now (its number, or "Draft · Acme (acme-us) · Oct 2026" while it
+# has none); invoice_number: as written (a draft's entries stored its PREFIX-DRAFT placeholder, and the hash
+# covers it); invoice_current_number: its number now, empty while it has none.
+CSV_COLUMNS = ["seq", "timestamp", "actor", "user_id", "api_key", "source", "action", "invoice", "invoice_number",
                "invoice_current_number", "invoice_id", "customer_external_id", "customer_name", "object_type",
                "object_id", "before", "after", "prev_hash", "hash"]
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such cells get a
@@ -60,8 +67,9 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # source from its choices, dates from the calendar (no date_hierarchy: its month/day links need a
     # DISTINCT over a year of entries). The actor filter covers users (their username is the label).
     list_filter = [ActionFilter, "source", ActorFilter, "created_at"]
-    # The invoice's current number (an entry written on a draft stores its draft number): one join, by pk.
-    list_select_related = ["invoice"]
+    # The invoice's current number, or its label while it has none (an entry written on a draft stores the
+    # PREFIX-DRAFT placeholder): joins by pk, the customer (and its entity, for the zone) being in the label.
+    list_select_related = ["invoice__customer__billing_entity"]
     # Exact matches on indexed columns (see get_search_results): an invoice number, then or now, or a customer's external id.
     search_fields = ["invoice_number"]
     search_help_text = "An invoice number (as written or current) or a customer's external id, exactly."
@@ -89,11 +97,12 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="invoice", ordering="invoice__number")
     def invoice_link(self, entry):
-        """The invoice's number now (a draft's entries were written under its draft number), linked."""
+        """The invoice as the console names it now, linked: its number, or while it has none its label
+        ("Draft · Acme (acme-us) · Oct 2026"), never the PREFIX-DRAFT placeholder its draft entries stored."""
         if not entry.invoice_id:
             return "-"
         url = reverse("admin:invoices_invoice_change", args=[entry.invoice_id])
-        return format_html('<a href="{}">{}</a>', url, entry.invoice.number or entry.invoice_number or entry.invoice_id)
+        return format_html('<a href="{}">{}</a>', url, entry.invoice.label)
 
     @admin.display(description="customer", ordering="customer_external_id")
     def customer_column(self, entry):
@@ -123,17 +132,20 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         export = path("export.csv", self.admin_site.admin_view(self.export_csv_view), name="audit_auditlogentry_export")
-        return [export] + super().get_urls()
+        check = path("verify/", bind(self, verify_view), name="audit_auditlogentry_verify")
+        return [export, check] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": self.has_export_permission(request)}
+        extra_context = {**(extra_context or {}), "can_export": self.has_export_permission(request),
+                         "can_verify": request.user.has_perm(VERIFY_PERMISSION)}
         return super().changelist_view(request, extra_context)
 
     def export_csv_view(self, request):
         """The changelist's current filters and search, as CSV (the same ChangeList decides what is shown)."""
         if not (self.has_view_permission(request) and self.has_export_permission(request)):
             raise PermissionDenied
-        queryset = self.get_changelist_instance(request).get_queryset(request).select_related("invoice").order_by("seq", "created_at")
+        queryset = (self.get_changelist_instance(request).get_queryset(request)
+                    .select_related("invoice__customer__billing_entity").order_by("seq", "created_at"))
         writer = csv.writer(_Echo())
 
         def rows():
@@ -141,7 +153,8 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             for entry in queryset.iterator(chunk_size=2000):
                 yield writer.writerow([safe_cell(value) for value in (
                     entry.seq, entry.created_at.isoformat(), entry.actor_label, entry.user_id or "", entry.api_key_name,
-                    entry.source, entry.action, entry.invoice_number, entry.invoice.number if entry.invoice_id else "",
+                    entry.source, entry.action, entry.invoice.label if entry.invoice_id else "", entry.invoice_number,
+                    entry.invoice.number if entry.invoice_id and entry.invoice.has_number else "",
                     entry.invoice_id or "", entry.customer_external_id, entry.customer_name, entry.object_type,
                     entry.object_id, _json(entry.before), _json(entry.after), entry.prev_hash, entry.hash or "",
                 )])
@@ -150,6 +163,29 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+@permission_required(VERIFY_PERMISSION)
+def verify_view(model_admin, request):
+    """POST: check the whole chain now (as `manage.py verify_audit_log`, recorded), then back to the log with the result.
+
+    It reads every entry in the request, as the command does; at millions of entries the command (from cron or
+    a shell) is the better place.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    result = verify()
+    if result.ok:
+        model_admin.message_user(
+            request, f"The audit log is intact: {result.checked} entries checked, head hash {result.head_hash or '-'}.",
+            messages.SUCCESS)
+    else:
+        shown = "; ".join(str(problem) for problem in result.problems[:5])
+        more = f" (and {len(result.problems) - 5} more)" if len(result.problems) > 5 else ""
+        model_admin.message_user(
+            request, f"The audit log is BROKEN: {len(result.problems)} problem(s) in {result.checked} entries, first "
+                     f"broken seq {result.first_broken_seq}: {shown}{more}.", messages.ERROR)
+    return HttpResponseRedirect(reverse("admin:audit_auditlogentry_changelist"))
 
 
 def safe_cell(value) -> str:

@@ -73,7 +73,10 @@ class AuditLogEntry(models.Model):
         ordering = ["-created_at"]
         verbose_name = "audit log entry"
         verbose_name_plural = "audit log entries"
-        permissions = [("export_auditlogentry", "Can export the audit log as CSV")]
+        permissions = [
+            ("export_auditlogentry", "Can export the audit log as CSV"),
+            ("verify_auditlogentry", "Can verify the audit log's hash chain (records an audit verification)"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"

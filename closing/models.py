@@ -7,7 +7,7 @@ two operators confirm at the same instant (the second INSERT fails; SQLite and P
 """
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 
 
 class BulkFinalizeJobQuerySet(models.QuerySet):
@@ -18,6 +18,12 @@ class BulkFinalizeJobQuerySet(models.QuerySet):
     def recent(self, limit: int = 10):
         """The latest jobs, newest first, with who asked for them (for dashboards and the job list)."""
         return self.select_related("requested_by").order_by("-created_at", "-pk")[:limit]
+
+    def active_first(self, limit: int = 5):
+        """Queued and running jobs first (however old), then the latest finished ones; one query (the close dashboard)."""
+        active = [BulkFinalizeJob.Status.QUEUED, BulkFinalizeJob.Status.RUNNING]
+        finished_last = Case(When(status__in=active, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return self.select_related("requested_by").order_by(finished_last, "-created_at", "-pk")[:limit]
 
 
 class BulkFinalizeJob(models.Model):
@@ -46,6 +52,11 @@ class BulkFinalizeJob(models.Model):
 
     def __str__(self):
         return f"Bulk finalize job #{self.pk}"
+
+    @property
+    def done(self) -> int:
+        """Items with an outcome: finalized, closed or refused."""
+        return self.finalized + self.closed + self.refused
 
     @property
     def left(self) -> int:

@@ -3,6 +3,7 @@
     close_dashboard(now=None) -> dict      the figures the admin index shows (templates/admin/invoices/close_dashboard.html)
     bucket_q(name, now) -> Q               the drafts of one grace bucket (the dashboard and the list filter share it)
     day_bounds(now, days=0) -> (start, end) a day of the server's TIME_ZONE
+    add_panel(name, template, build)       how an app above invoices adds a panel (closing/apps.py: bulk finalize jobs)
 
 Days are the server's TIME_ZONE days (settings.TIME_ZONE, UTC unless configured): deadlines are stored as
 instants (`grace_period_ends_at`, local midnight of each customer's zone), and one operator closing the
@@ -11,8 +12,14 @@ own rule (`Invoice.objects.due(now)`): the deadline has passed and the next swee
 
 Every figure comes with the changelist URL that lists the invoices making it up (the filters in
 `invoices/admin/filters.py`).
+
+Panels: invoices may not import the apps above it (tests/test_import_graph.py), so what they show comes in
+through `add_panel`, called from their AppConfig.ready(): `build(now) -> dict` (one query, so the page stays
+constant) becomes the context of `template`, included below the worker's table.
 """
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Callable
 from urllib.parse import urlencode
 
 from django.db.models import Case, CharField, Count, Q, Sum, Value, When
@@ -35,6 +42,20 @@ BUCKET_LABELS = dict(BUCKETS)
 FAILURE_WINDOW = timedelta(hours=24)
 SWEEP_SCHEDULE, BILLING_SCHEDULE = "finalize_due_invoices", "run_billing"
 
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    template: str
+    build: Callable[[datetime], dict]
+
+
+_panels: dict[str, Panel] = {}
+
+
+def add_panel(name: str, template: str, build: Callable[[datetime], dict]) -> None:
+    """Show `template` on the dashboard with `build(now)` as its context (the same name again replaces it)."""
+    _panels[name] = Panel(name, template, build)
 
 
 def day_bounds(now, days: int = 0) -> tuple[datetime, datetime]:
@@ -127,4 +148,6 @@ def close_dashboard(now=None) -> dict:
         "failures_count": failures_count,
         "failure_window_hours": int(FAILURE_WINDOW.total_seconds() // 3600),
         "audit_verification": last_verification(),
+        # 1 query per panel (closing: the bulk finalize jobs).
+        "panels": [{"name": panel.name, "template": panel.template, **panel.build(now)} for panel in _panels.values()],
     }

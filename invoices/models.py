@@ -251,15 +251,24 @@ class Invoice(models.Model):
     def __str__(self):
         return self.label
 
+    # Statuses whose stored number is only the `PREFIX-DRAFT` placeholder: numbers are given at finalization.
+    UNNUMBERED_LABELS = {Status.DRAFT.value: "Draft", Status.CLOSED.value: "Closed", Status.DELETED.value: "Deleted"}
+
+    @property
+    def has_number(self) -> bool:
+        """False while the stored number is the placeholder (a draft, or a draft closed or deleted unnumbered)."""
+        return self.status not in self.UNNUMBERED_LABELS
+
     @property
     def label(self) -> str:
-        """How the console names an invoice: its number, or for a draft (whose number is only the
-        `PREFIX-DRAFT` placeholder) "Draft · Acme (acme-us) · Jan 2026". Needs the customer loaded."""
-        if self.status != self.Status.DRAFT or not self.customer_id:
-            return self.number or str(self.id)
+        """How the console names an invoice: its number, or, while it has none (the stored number is only the
+        `PREFIX-DRAFT` placeholder), "Draft · Acme (acme-us) · Jan 2026" ("Closed · …" for an empty draft the
+        policy closed). Needs the customer loaded."""
+        if self.has_number or not self.customer_id:
+            return (self.number if self.has_number else "") or str(self.id)
         customer = self.customer
         who = f"{customer.name} ({customer.external_id})" if customer.name else customer.external_id
-        parts = ["Draft", who]
+        parts = [self.UNNUMBERED_LABELS[self.status], who]
         if self.period_from:
             parts.append(f"{self.period_from.astimezone(customer.tzinfo):%b %Y}")
         return " · ".join(parts)

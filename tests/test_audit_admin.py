@@ -192,3 +192,76 @@ def test_action_and_actor_filters_offer_the_values_the_log_holds(auditor_client,
     choices = {spec.title: {c["display"] for c in spec.choices(cl)} for spec in cl.filter_specs}
     assert {"fee.updated", "invoice.finalized"} <= choices["action"]
     assert {"olivia-operator", "system", "api key: billing-sync"} <= choices["actor"]
+
+
+@pytest.fixture
+def unnumbered(operator):
+    """A draft with an edited fee, an empty draft its customer's policy closed, and a draft edited then finalized."""
+    acme = f.customer(name="Acme", external_id="acme-us")
+    draft = f.invoice(acme, fees=[(1, 1000)])
+    fee_edits.update_fee(draft.fees.get().pk, Actor.operator(operator), adjustment="total_units", units="2")
+    closed = f.invoice(f.customer(name="Initech", external_id="initech", finalize_zero_amount_invoice="skip"))
+    finalize_invoice(closed.pk, Actor.operator(operator))
+    numbered = f.invoice(f.customer(name="Hooli", external_id="hooli"), fees=[(1, 500)])
+    fee_edits.update_fee(numbered.fees.get().pk, Actor.operator(operator), adjustment="total_units", units="3")
+    finalize_invoice(numbered.pk, Actor.operator(operator))
+    for invoice in (draft, closed, numbered):
+        invoice.refresh_from_db()
+    assert (draft.status, closed.status, numbered.status) == ("draft", "closed", "finalized")
+    return draft, closed, numbered
+
+
+def test_entries_name_drafts_and_closed_invoices_by_label_and_finalized_ones_by_number(auditor_client, unnumbered):
+    draft, closed, numbered = unnumbered
+    assert draft.number.endswith("-DRAFT") and closed.number.endswith("-DRAFT")  # the stored placeholder
+    content = auditor_client.get(LIST_URL).content.decode()
+
+    link = reverse("admin:invoices_invoice_change", args=[draft.pk])
+    assert f'<a href="{link}">Draft · Acme (acme-us) · Oct 2026</a>' in content
+    link = reverse("admin:invoices_invoice_change", args=[closed.pk])
+    assert f'<a href="{link}">Closed · Initech (initech) · Oct 2026</a>' in content
+    link = reverse("admin:invoices_invoice_change", args=[numbered.pk])
+    assert content.count(f'<a href="{link}">{numbered.number}</a>') == 2  # the draft-time edit and the finalization
+    assert "-DRAFT<" not in content
+
+    entry = AuditLogEntry.objects.get(action="fee.updated", invoice=draft)
+    page = auditor_client.get(reverse("admin:audit_auditlogentry_change", args=[entry.pk])).content.decode()
+    assert f'<a href="{reverse("admin:invoices_invoice_change", args=[draft.pk])}">Draft · Acme (acme-us) · Oct 2026</a>' in page
+    assert "-DRAFT<" not in page
+
+
+def test_csv_names_the_invoice_as_now_and_keeps_the_number_as_written(auditor_client, unnumbered):
+    draft, closed, numbered = unnumbered
+    rows = csv_rows(auditor_client.get(EXPORT_URL))
+    got = [(row["action"], row["invoice"], row["invoice_current_number"], row["invoice_id"]) for row in rows]
+    assert got == [
+        ("fee.updated", "Draft · Acme (acme-us) · Oct 2026", "", str(draft.pk)),
+        ("invoice.closed", "Closed · Initech (initech) · Oct 2026", "", str(closed.pk)),
+        ("fee.updated", numbered.number, numbered.number, str(numbered.pk)),
+        ("invoice.finalized", numbered.number, numbered.number, str(numbered.pk)),
+    ]
+    # As written: the entry made on the draft keeps the placeholder it stored (the chain's hash covers it).
+    assert rows[2]["invoice_number"].endswith("-DRAFT") and rows[3]["invoice_number"] == numbered.number
+
+
+def test_the_list_and_csv_of_draft_entries_run_a_constant_number_of_queries(auditor_client, operator):
+    def drafts_edited(n):
+        for _ in range(n):
+            draft = f.invoice(f.customer(), fees=[(1, 100)])  # each its own customer and entity (the label's zone)
+            fee_edits.update_fee(draft.fees.get().pk, Actor.operator(operator), adjustment="total_units", units="2")
+
+    def counted():
+        with CaptureQueriesContext(connection) as listing:
+            response = auditor_client.get(LIST_URL)
+        with CaptureQueriesContext(connection) as export:
+            rows = csv_rows(auditor_client.get(EXPORT_URL))
+        assert len(response.context["cl"].result_list) == len(rows)
+        assert all(row["invoice"].startswith("Draft · Customer ") for row in rows)
+        return len(listing), len(export), len(rows)
+
+    drafts_edited(3)
+    auditor_client.get(LIST_URL)  # warm the per-process caches (content types)
+    *three, _ = counted()
+    drafts_edited(12)
+    *fifteen, rows = counted()
+    assert rows == 15 and fifteen == three

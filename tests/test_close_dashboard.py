@@ -6,10 +6,14 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule, Task
 
 from audit.actors import Actor
 from billing_run.tasks import run_billing
+from closing.models import BulkFinalizeJob
+from closing.services import start_bulk_finalize
 from invoices.dashboard import bucket_q, close_dashboard, day_bounds
 from invoices.models import Invoice, TaskRun
 from invoices.tasks import finalize_due_invoices
@@ -156,10 +160,10 @@ def _build(n):
 @pytest.mark.parametrize("n", [5, 50])
 def test_constant_number_of_queries(operator_client, django_assert_max_num_queries, n):
     _build(n)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         close_dashboard()
     # The whole index page: session, user, permissions, the dashboard, the recent actions.
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         assert operator_client.get(INDEX).status_code == 200
 
 
@@ -176,3 +180,68 @@ def test_the_dashboard_shows_the_last_audit_log_verification(operator_client):
     call_command("verify_audit_log", stdout=__import__("io").StringIO())
     page = operator_client.get("/admin/").content.decode()
     assert 'id="audit-verification"' in page and "intact" in page
+
+
+def job_page(job):
+    return reverse("admin:invoices_invoice_bulk_finalize_job", args=[job.pk])
+
+
+def test_the_dashboard_shows_running_and_recent_bulk_finalize_jobs(client, operator, auditor,
+                                                                    django_capture_on_commit_callbacks):
+    skipping = f.customer(finalize_zero_amount_invoice="skip")
+    batch = [f.invoice(fees=[(1, 1000)]) for _ in range(3)] + [f.invoice(skipping)]  # the last one is empty
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs (sync django-q2) after the commit
+        finished = start_bulk_finalize([invoice.pk for invoice in batch], operator)
+    waiting = start_bulk_finalize([f.invoice(fees=[(1, 500)]).pk], operator)  # queued: its task never ran
+
+    finished.refresh_from_db()
+    assert (finished.status, finished.finalized, finished.closed, finished.refused) == ("done", 3, 1, 0)
+    # Queued and running jobs come first, however old, then the latest finished ones.
+    panel = {p["name"]: p for p in close_dashboard()["panels"]}["bulk_finalize_jobs"]
+    assert panel["jobs"] == [waiting, finished]
+
+    client.force_login(operator)
+    page = client.get(INDEX).content.decode()
+    assert 'id="close-bulk-jobs"' in page
+    done_row = page[page.index(f'id="bulk-job-{finished.pk}"'):].split("</tr>")[0]
+    assert f'<a href="{job_page(finished)}">#{finished.pk}</a>' in done_row and "Done" in done_row
+    assert "olivia-operator" in done_row
+    for cls, value in [("job-done", "4 of 4"), ("job-finalized", "3"), ("job-closed", "1"), ("job-refused", "0"),
+                       ("job-left", "0")]:
+        assert f'<td class="{cls}">{value}</td>' in done_row, cls
+    queued_row = page[page.index(f'id="bulk-job-{waiting.pk}"'):].split("</tr>")[0]
+    assert "Queued" in queued_row and '<td class="job-done">0 of 1</td>' in queued_row
+    assert '<td class="job-left">1</td>' in queued_row
+    assert page.index(f'id="bulk-job-{waiting.pk}"') < page.index(f'id="bulk-job-{finished.pk}"')
+    assert client.get(job_page(finished)).status_code == 200
+
+    # An auditor may not open the live job page: the link is the read-only job instead.
+    client.force_login(auditor)
+    page = client.get(INDEX).content.decode()
+    change = reverse("admin:closing_bulkfinalizejob_change", args=[finished.pk])
+    assert f'<a href="{change}">#{finished.pk}</a>' in page and job_page(finished) not in page
+    assert client.get(change).status_code == 200
+
+
+def test_no_bulk_finalize_job_yet(operator_client):
+    page = operator_client.get(INDEX).content.decode()
+    table = page[page.index('id="close-bulk-jobs"'):].split("</table>")[0]
+    assert "none yet" in table
+    assert reverse("admin:closing_bulkfinalizejob_changelist") in page
+
+
+def test_the_jobs_panel_is_one_query_whatever_the_number_of_jobs(operator_client, operator):
+    def queries(jobs):
+        for _ in range(jobs):
+            start_bulk_finalize([f.invoice(fees=[(1, 100)]).pk], operator)
+        operator_client.get(INDEX)  # warm the per-process caches (content types) before counting
+        with CaptureQueriesContext(connection) as dashboard:
+            close_dashboard()
+        with CaptureQueriesContext(connection) as page:
+            assert operator_client.get(INDEX).status_code == 200
+        return len(dashboard), len(page)
+
+    one = queries(1)
+    five = queries(4)
+    assert BulkFinalizeJob.objects.count() == 5
+    assert five == one

@@ -1,4 +1,5 @@
-"""The README's screenshots, taken from the demo data (`seed_demo`) as an operator sees them at 1366x768.
+"""The README's screenshots (the close dashboard, the draft list, an invoice page), taken from the demo data
+(`seed_demo`) as an operator sees them at 1366x768.
 
 Run on purpose to refresh docs/*.png: `pytest -m browser tests/test_readme_screenshots.py`.
 """
@@ -30,6 +31,14 @@ def test_readme_screenshots_from_the_demo_data(live_server, page, operator):
     page.fill("#id_password", "olivia-operator-pass")
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
+
+    # The landing page: the close dashboard, down to its last panel (the app list below is left out).
+    dashboard = page.locator("#close-dashboard")
+    dashboard.wait_for()
+    box = dashboard.bounding_box()
+    page.screenshot(path=str(DOCS / "close-dashboard.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": box["y"] + box["height"] + 12})
+    assert (DOCS / "close-dashboard.png").stat().st_size > 10_000
 
     page.goto(f"{live_server.url}/admin/invoices/invoice/?status=draft")
     page.wait_for_selector("#currency-totals")

@@ -3,11 +3,11 @@ from django.db import migrations
 
 
 def create_groups(apps, schema_editor):
-    from accounts.roles import create_permissions_now, sync_groups
+    from accounts.roles import LATER_PERMISSIONS, create_permissions_now, sync_groups
 
     create_permissions_now(apps)
     sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
-                app_labels={"invoices", "customers", "addons", "audit"})
+                app_labels={"invoices", "customers", "addons", "audit"}, without=LATER_PERMISSIONS)
 
 
 def remove_groups(apps, schema_editor):

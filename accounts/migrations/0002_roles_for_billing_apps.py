@@ -3,10 +3,10 @@ from django.db import migrations
 
 
 def sync(apps, schema_editor):
-    from accounts.roles import create_permissions_now, sync_groups
+    from accounts.roles import LATER_PERMISSIONS, create_permissions_now, sync_groups
 
     create_permissions_now(apps)
-    sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), without=LATER_PERMISSIONS)
 
 
 class Migration(migrations.Migration):

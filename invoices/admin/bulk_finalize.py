@@ -84,7 +84,7 @@ def job_view(model_admin, request, job_id):
     job = get_object_or_404(BulkFinalizeJob.objects.select_related("requested_by"), pk=job_id)
     items = None
     if job.is_finished:
-        items = Paginator(job.items.select_related("invoice__customer").order_by("position"), ITEMS_PER_PAGE) \
+        items = Paginator(job.items.select_related("invoice__customer__billing_entity").order_by("position"), ITEMS_PER_PAGE) \
             .get_page(request.GET.get("page"))
     context = {
         **model_admin.admin_site.each_context(request),

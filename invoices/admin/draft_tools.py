@@ -49,9 +49,9 @@ def refresh_view(model_admin, request, object_id):
         model_admin.message_user(request, " ".join(error.messages), messages.ERROR)
     else:
         if refreshed.is_draft:
-            model_admin.message_user(request, f"Invoice {refreshed.number} was refreshed from the usage of its billing period.", messages.SUCCESS)
+            model_admin.message_user(request, f"{refreshed.label} was refreshed from the usage of its billing period.", messages.SUCCESS)
         else:
-            model_admin.message_user(request, f"Invoice {refreshed.number} is {refreshed.status}: nothing to refresh.", messages.WARNING)
+            model_admin.message_user(request, f"{refreshed.label} is {refreshed.status}: nothing to refresh.", messages.WARNING)
     return HttpResponseRedirect(_change_url(invoice))
 
 
@@ -107,7 +107,7 @@ def available_targets(invoice) -> dict:
 def add_charge_fee_view(model_admin, request, object_id):
     invoice = _invoice(request, object_id)
     if not can_use_draft_tools(invoice):
-        model_admin.message_user(request, f"Invoice {invoice.number} is not a subscription draft: no fee can be added.", messages.ERROR)
+        model_admin.message_user(request, f"{invoice.label} is not a subscription draft: no fee can be added.", messages.ERROR)
         return HttpResponseRedirect(_change_url(invoice))
     form = ChargeFeeForm(request.POST or None, invoice=invoice)
     if request.method == "POST" and form.is_valid():
@@ -132,7 +132,7 @@ def add_charge_fee_view(model_admin, request, object_id):
             return HttpResponseRedirect(_change_url(invoice))
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Add a fee to invoice {invoice.number}",
+        "title": f"Add a fee to {invoice.label}",
         "opts": model_admin.opts,
         "invoice": invoice,
         "form": form,

@@ -336,7 +336,7 @@ def csv_row(invoice) -> list[str]:
         return f"{Decimal(int(cents)).scaleb(-exponent):f}"
 
     cells = [
-        invoice.label, invoice.number if not invoice.is_draft else "", invoice.status, invoice.ui_status,
+        invoice.label, invoice.number if invoice.has_number else "", invoice.status, invoice.ui_status,
         invoice.customer.external_id, invoice.customer.name, invoice.invoice_type, invoice.currency,
         *(timezone.localtime(value, invoice.customer.tzinfo).date().isoformat() if value else ""
           for value in (invoice.period_from, invoice.period_to)),
@@ -565,8 +565,10 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="number")
     def number(self, invoice):
-        # A draft's stored number is only the PREFIX-DRAFT placeholder.
-        return invoice.number if not invoice.is_draft else "none yet (given at finalization)"
+        # A draft's stored number is only the PREFIX-DRAFT placeholder (and stays so when it is closed or deleted).
+        if invoice.has_number:
+            return invoice.number
+        return "none yet (given at finalization)" if invoice.is_draft else "none (never finalized)"
 
     @admin.display(description="grace deadline")
     def grace_deadline(self, invoice):
@@ -737,11 +739,11 @@ class InvoiceAdmin(admin.ModelAdmin):
             self.message_user(request, outcome.message, level)
             return HttpResponseRedirect(change_url)
         if not invoice.is_draft:
-            self.message_user(request, f"Invoice {invoice.number} is {invoice.status}, not a draft: nothing to finalize.", messages.ERROR)
+            self.message_user(request, f"{invoice.label} is {invoice.status}, not a draft: nothing to finalize.", messages.ERROR)
             return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Finalize invoice {invoice.number}?",
+            "title": f"Finalize {invoice.label}?",
             "opts": self.opts,
             "invoice": invoice,
             "badge": status_badge(invoice.ui_status),
