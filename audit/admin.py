@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdminMixin, bind, permission_required
+from core.queue import enqueue_many
 
 from .distinct import distinct_values
-from .models import AuditLogEntry, AuditVerification
+from .models import AuditChainHead, AuditLogEntry, AuditVerification
 from .paginator import EstimatedCountPaginator
 from .verification import verify
 
@@ -165,15 +166,31 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return response
 
 
+# Up to this many entries the console verifies in the request and shows the result at once (about 2 s of work);
+# a longer log is verified by a django-q2 task, whose result the dashboard and "Audit verifications" show.
+VERIFY_INLINE_MAX = 20_000
+
+
 @permission_required(VERIFY_PERMISSION)
 def verify_view(model_admin, request):
-    """POST: check the whole chain now (as `manage.py verify_audit_log`, recorded), then back to the log with the result.
+    """POST: check the whole chain (as `manage.py verify_audit_log`, recorded), then back to the log with the result.
 
-    It reads every entry in the request, as the command does; at millions of entries the command (from cron or
-    a shell) is the better place.
+    A long log is handed to the worker (`audit.tasks.verify_audit_log`): reading a million entries takes minutes,
+    longer than a web request may.
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and head.seq > VERIFY_INLINE_MAX:
+        [task_id] = enqueue_many([("audit.tasks.verify_audit_log", (), {"task_name": f"verify-audit-log-{timezone.now():%Y%m%d-%H%M%S}"})])
+        if task_id is None:
+            model_admin.message_user(request, "The verification could not be queued (see the server log); run "
+                                              "`manage.py verify_audit_log` instead.", messages.ERROR)
+        else:
+            model_admin.message_user(
+                request, f"Verifying {head.seq} entries in the background: the result appears on the dashboard and "
+                         "under Audit verifications when the worker is done.", messages.INFO)
+        return HttpResponseRedirect(reverse("admin:audit_auditlogentry_changelist"))
     result = verify()
     if result.ok:
         model_admin.message_user(

@@ -69,3 +69,20 @@ def test_auditors_may_verify_and_read_the_recorded_verifications(auditor, audito
     auditor_client.post(VERIFY_URL)
     listing = auditor_client.get(reverse("admin:audit_auditverification_changelist"))
     assert listing.status_code == 200 and listing.context["cl"].result_count == 1
+
+
+def test_a_long_log_is_verified_by_the_worker_and_the_run_recorded(auditor_client, monkeypatch):
+    """Above VERIFY_INLINE_MAX entries the button queues audit.tasks.verify_audit_log (django-q2 runs it inline in tests)."""
+    from audit import admin as audit_admin
+
+    monkeypatch.setattr(audit_admin, "VERIFY_INLINE_MAX", 2)
+    some_entries(3)
+
+    response = auditor_client.post(VERIFY_URL, follow=True)
+
+    assert messages_of(response) == ["Verifying 3 entries in the background: the result appears on the dashboard and "
+                                     "under Audit verifications when the worker is done."]
+    run = AuditVerification.objects.get()
+    assert (run.ok, run.entries_checked) == (True, 3)
+    from django_q.models import Task
+    assert Task.objects.filter(func="audit.tasks.verify_audit_log", success=True).count() == 1
