@@ -1,14 +1,17 @@
 """Upstream mode: refresh, void, one-off invoices and credit notes through Lago, by the admin and by /api/v1;
 fee edits refused. Against a real upstream (this project standalone in a subprocess) behind the failure proxy."""
+import threading
 import uuid
 
 import pytest
+from django.db import connection
 
 from audit.actors import Actor
 from audit.models import AuditLogEntry
 from credit_notes.models import CreditNote
 from invoices.models import Fee, Invoice, InvoiceLocked
 from invoices.transitions import fee_edits
+from invoices.transitions.voiding import void_invoice
 from upstream import sync
 from upstream.models import InvoiceMirror
 
@@ -92,6 +95,7 @@ def test_refresh_through_the_api_refreshes_in_lago_and_mirrors_its_answer(subscr
     assert lago_invoice(upstream, pk)["fees_amount_cents"] == 200
     assert mirror_state(pk)[:2] == ("draft", 200)
     assert Fee.objects.filter(invoice_id=pk, kind="charge").get().amount_cents == 200
+    assert InvoiceMirror.objects.get(pk=pk).readiness == "as last synced"  # the console's own refresh is no upstream change
     entry = AuditLogEntry.objects.get(action="invoice.refreshed", object_id=pk)
     assert entry.api_key_name == "integration" and entry.before["fees_amount_cents"] == 0 and entry.after["fees_amount_cents"] == 200
 
@@ -181,6 +185,29 @@ def test_a_void_with_lago_stopped_is_a_502_and_the_mirror_stays_finalized(finali
     assert mirror_state(pk) == before and lago_invoice(upstream, pk)["status"] == "finalized"
 
 
+@pytest.mark.postgres_only
+def test_two_operators_voiding_one_invoice_call_lago_once(finalized, lago_mode, operator):
+    pk = finalized()
+    lago_mode.mode = "delay:0.5"  # the first void is in flight while the second operator clicks
+    results, barrier = [], threading.Barrier(2)
+
+    def click():
+        barrier.wait()
+        try:
+            results.append(void_invoice(pk, Actor.operator(operator)).status)
+        except InvoiceLocked as refused:
+            results.append(refused.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["not_voidable", "voided"] and lago_mode.calls[("POST", "void")] == 1
+
+
 # --- one-off invoices ---------------------------------------------------------------------------
 
 
@@ -221,6 +248,7 @@ def test_the_one_off_form_creates_the_invoice_in_lago(add_on, upstream, operator
     data = lines({"add_on": AddOn.objects.get(code=code).pk, "units": "1", "unit_price": "", "description": ""})
     preview = operator_client.post(url, {**data, "_preview": "Preview"})
     assert preview.status_code == 200 and not Invoice.objects.filter(customer=customer, invoice_type="one_off").exists()
+    assert [fee["amount"] for fee in preview.context["preview"]["fees"]] == ["15.00 USD"]  # its line only, not every fee stored
     response = operator_client.post(url, {**data, "previewed": preview.context["digest"], "_create": "Create"})
     assert response.status_code == 302, response.content.decode()[:2000]
     invoice = Invoice.objects.get(customer=customer, invoice_type="one_off")

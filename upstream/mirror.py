@@ -184,8 +184,10 @@ def fingerprint(invoice: dict, fees: list[dict]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None) -> dict:
-    """Mirror (invoice, its fees) pairs, inside the caller's transaction; {"invoices": written, "unchanged": n, "fees": n}."""
+def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None, flag_changes: bool = True) -> dict:
+    """Mirror (invoice, its fees) pairs, inside the caller's transaction; {"invoices": written, "unchanged": n, "fees": n}.
+
+    `flag_changes=False` (the console's own refresh through Lago): a changed draft keeps the flag it had."""
     now = now or timezone.now()
     with mirror_writes():
         write_customers([inv["customer"] for inv, _ in pairs if inv.get("customer")])
@@ -208,7 +210,8 @@ def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None) -> dict:
             invoices.append(invoice)
             # A draft whose content moved since the last sync is flagged for review; anything else is as synced.
             flagged = mirror is not None and invoice.status == Invoice.Status.DRAFT
-            mirror_rows.append(InvoiceMirror(invoice_id=pk, synced_at=now, fingerprint=digest, changed_upstream_at=now if flagged else None))
+            changed_at = (now if flagged else None) if flag_changes else (mirror.changed_upstream_at if mirror else None)
+            mirror_rows.append(InvoiceMirror(invoice_id=pk, synced_at=now, fingerprint=digest, changed_upstream_at=changed_at))
             invoice_taxes += [InvoiceTax(invoice_id=pk, tax_code=t.get("tax_code") or "", tax_name=t.get("tax_name") or "",
                                          tax_rate=Decimal(str(t.get("tax_rate") or 0)), amount_cents=t.get("amount_cents") or 0,
                                          fees_amount_cents=t.get("fees_amount_cents") or 0)

@@ -66,7 +66,7 @@ def refresh(invoice_id, actor, *, now=None) -> Invoice | UpstreamFailed:
         answer = client.invoice_action(invoice.pk, "refresh")
     except client.FAILURES as error:
         return _refused("invoice.refresh_refused", "refresh invoice", actor, error, invoice=invoice, before=before)
-    mirror_answer(answer)
+    mirror_answer(answer, flag_changes=False)  # the operator's own refresh is no "changed upstream since last sync"
     invoice = _mirrors().get(pk=invoice.pk)
     audit_log.record("invoice.refreshed", actor, invoice=invoice, obj=invoice, before=before, after=_summary(invoice))
     return invoice

@@ -74,10 +74,10 @@ def _collect(fees_by_invoice: dict, page: list[dict]) -> int:
     return len(page)
 
 
-def mirror_answer(answer) -> dict:
+def mirror_answer(answer, *, flag_changes: bool = True) -> dict:
     """Mirror one invoice as Lago answered it (an InvoiceResponse with its fees), inside the caller's transaction."""
     data = answer.dict()
-    return mirror.write_invoices([(data, data.get("fees") or [])])
+    return mirror.write_invoices([(data, data.get("fees") or [])], flag_changes=flag_changes)
 
 
 def mirror_credit_note(answer) -> int:

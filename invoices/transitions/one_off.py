@@ -151,7 +151,8 @@ def preview_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=
     try:
         with transaction.atomic():
             invoice = _create_here(customer, fees=fees, actor=actor, currency=currency, now=now)
-            fee_rows = list(invoice.fees.order_by("position"))
+            # .all(): the fees seeded on the invoice (a queryset method on a seeded manager would query every fee there is).
+            fee_rows = sorted(invoice.fees.all(), key=lambda fee: fee.position)
             for fee in fee_rows:
                 fee.tax_names = [f"{t.tax_name} ({t.tax_rate.normalize():f} %)" for t in fee.applied_taxes.all()]
             raise _RollBack(Preview(invoice, fee_rows, list(invoice.applied_taxes.all())))
