@@ -82,6 +82,18 @@ def refused(action, pk) -> AuditLogEntry:
     return AuditLogEntry.objects.get(action=action, object_id=pk)
 
 
+def test_finalize_through_api_v1_answers_502_as_the_runbook_endpoint(lago_mode, upstream, api):
+    pk = upstream.seed(1, drafts=1, prefix=f"a{tag()}")[0]
+    assert sync.sync_invoice(pk, trigger="test").ok
+    lago_mode.mode = "500"
+    response = api.put(f"invoices/{pk}/finalize")
+    lago_mode.mode = "pass"
+    assert response.status_code == 502
+    assert response.json() == {"error": "Failed to finalize invoice: Internal Server Error (HTTP 500)"}
+    assert mirror_state(pk)[0] == "draft" and lago_invoice(upstream, pk)["status"] == "draft"
+    assert refused("invoice.finalize_refused", pk).api_key_name == "integration"
+
+
 # --- refresh ------------------------------------------------------------------------------------
 
 
