@@ -3,7 +3,8 @@
 `endpoint({"GET": handler, ...})` builds a CSRF-exempt view that authenticates the key,
 dispatches on the method (one it does not serve is 404 resource_not_found, as an unknown
 route is) and turns ApiError / ValidationError into Lago's error bodies, so no handler can
-answer an HTML page or a 500 for bad input.
+answer an HTML page or a 500 for bad input. In upstream mode a transition Lago refused raises
+UpstreamFailed: 502 `{"error": "Failed to <action>: <Lago's message>"}`, as the runbook endpoint.
 
 Malformed input is refused here, once, for every route (a 400 BadRequest, as Rails' params
 parser answers): a body that is not JSON, nested deeper than MAX_JSON_DEPTH, or holding a NUL
@@ -23,6 +24,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.actors import Actor
+from invoices.transitions.delegation import UpstreamFailed
 
 from . import errors
 from .errors import ApiError
@@ -46,6 +48,8 @@ def endpoint(handlers: dict, *, public: bool = False):
             return handler(request, **kwargs)
         except ApiError as exc:
             return exc.response()
+        except UpstreamFailed as exc:  # upstream mode: Lago refused, timed out or failed (seed 001's 502 body)
+            return JsonResponse({"error": exc.text}, status=502)
         except ValidationError as exc:
             return errors.from_django(exc).response()
         except Exception:

@@ -8,6 +8,9 @@ invoice's coupons + taxes on the rest, and credit + refund + offset must equal
 it (±1 cent, Lago's tolerance). Limits: per fee, what earlier notes left of its
 amount; in total, what earlier notes left of the invoice's amount including
 taxes; refunds up to what was paid; offsets up to what is due.
+
+Upstream mode: `create_credit_note` hands over to the CREDIT_NOTE delegate (invoices/transitions/delegation.py;
+upstream/operations.py: Lago's POST /credit_notes, the note it issues mirrored here under its lago_id).
 """
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +25,7 @@ from audit.actors import Actor
 from core.money import round_cents
 from core.errors import field_error
 from invoices.models import Invoice
+from invoices.transitions import delegation
 from sequences.models import take_next
 from webhooks import outbox
 
@@ -46,6 +50,10 @@ class Computed:
 def create_credit_note(invoice_id, actor: Actor, *, reason, items, description="", credit_amount_cents=0, refund_amount_cents=0,
                        offset_amount_cents=0, metadata=None, now=None) -> CreditNote:
     """Issue a credit note on a finalized invoice, in one transaction; ValidationError (with a code) on bad input."""
+    if (upstream := delegation.delegated(delegation.CREDIT_NOTE)) is not None:
+        return delegation.hand_over(upstream, invoice_id, actor, reason=reason, items=items, description=description,
+                                    credit_amount_cents=credit_amount_cents, refund_amount_cents=refund_amount_cents,
+                                    offset_amount_cents=offset_amount_cents, metadata=metadata, now=now)
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(of=("self",)).select_related("customer__billing_entity").filter(pk=invoice_id).first()
         if invoice is None:

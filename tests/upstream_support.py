@@ -3,8 +3,9 @@
 `Upstream` migrates its own SQLite file, creates an API key with `manage.py create_api_key`, seeds
 invoices with bench/upstream_seed.py (its ORM, in its own environment) and serves under gunicorn on a
 free 127.0.0.1 port. `Proxy` sits in front of it at the network edge: it forwards, or answers 422/500,
-or sleeps past the console's timeout, and counts the finalize calls that reached it.
+or sleeps past the console's timeout, and counts the calls that reached it (finalize apart).
 """
+import collections
 import http.client
 import http.server
 import json
@@ -93,6 +94,7 @@ class Proxy:
         self.target_port = target_port
         self.mode = "pass"
         self.finalize_calls = 0
+        self.calls = collections.Counter()  # (method, last path segment) -> requests that reached the proxy
         self.lock = threading.Lock()
         proxy = self
 
@@ -104,8 +106,9 @@ class Proxy:
 
             def _handle(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path.endswith("/finalize"):
-                    with proxy.lock:
+                with proxy.lock:
+                    proxy.calls[(self.command, self.path.split("?")[0].rsplit("/", 1)[-1])] += 1
+                    if self.path.endswith("/finalize"):
                         proxy.finalize_calls += 1
                 mode = proxy.mode
                 if mode.startswith(("slow:", "delay:")):  # slow: past the timeout, then forwarded; delay: the same, shorter
@@ -170,6 +173,7 @@ def proxy(upstream):
 def lago_mode(settings, upstream, proxy):
     """The console under test in upstream mode, talking to the upstream through the proxy."""
     proxy.mode, proxy.finalize_calls = "pass", 0
+    proxy.calls.clear()
     settings.LAGO_API_URL = proxy.url
     settings.LAGO_API_KEY = upstream.key
     settings.LAGO_TIMEOUT_SECONDS = 1.5

@@ -4,8 +4,9 @@ from django.apps import AppConfig
 class UpstreamConfig(AppConfig):
     """Upstream mode: the console in front of a Lago server (README "In front of a Lago server").
 
-    Wires itself into lower apps here (as webhook payload builders are): the finalization delegate
-    that every door reaches through `invoices.transitions.finalization`, and, after migrate, the
+    Wires itself into lower apps here (as webhook payload builders are): the delegates of the
+    transition hooks (`invoices.transitions.delegation`: finalize, refresh, void, one-off invoice,
+    credit note, fee edit) that every door reaches through its transition, and, after migrate, the
     sync schedule. Both do nothing while LAGO_API_URL is unset (standalone mode).
     """
 
@@ -16,10 +17,15 @@ class UpstreamConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from invoices.transitions import finalization
+        from invoices.transitions import delegation
 
-        from . import config, schedules
+        from . import config, operations, schedules
         from .finalization import finalize_many
 
-        finalization.delegate_to(finalize_many, when=config.enabled)
+        for hook, delegate in [
+            (delegation.FINALIZE, finalize_many), (delegation.REFRESH, operations.refresh), (delegation.VOID, operations.void),
+            (delegation.ONE_OFF, operations.one_off), (delegation.CREDIT_NOTE, operations.credit_note),
+            (delegation.FEE_EDIT, operations.refuse_fee_edit),
+        ]:
+            delegation.delegate_to(hook, delegate, when=config.enabled)
         post_migrate.connect(schedules.ensure_schedule, sender=self)

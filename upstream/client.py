@@ -1,9 +1,11 @@
 """Talking to Lago: lago-python-client 1.55.0, configured from settings, and what it lacks.
 
 Everything goes through the client's own models and transport. Two things are added here:
-- `invoice_action` (finalize, refresh, void): the client's methods for these send no timeout,
-  so httpx's 5 s applies whatever LAGO_TIMEOUT_SECONDS says; this is the client's own code
-  (its make_url, make_headers, send_*_request, response parsing) with the timeout passed.
+- `invoice_action` (finalize, refresh, void with its options): the client's methods for these send no
+  timeout, so httpx's 5 s applies whatever LAGO_TIMEOUT_SECONDS says; this is the client's own code
+  (its make_url, make_headers, to_json, send_*_request, response parsing) with the timeout passed.
+  One-off invoices (`invoices.create`) and credit notes (`credit_notes.create`) are the client's own
+  calls: they take a timeout.
 - `describe`: an operator-readable message for any failure (the client's LagoApiError.detail is only
   the HTTP reason phrase; Lago's message and code are in `.response`).
 """
@@ -12,6 +14,7 @@ from django.conf import settings
 from lago_python_client.client import Client
 from lago_python_client.exceptions import LagoApiError
 from lago_python_client.models.invoice import InvoiceResponse
+from lago_python_client.services.json import to_json
 from lago_python_client.services.request import make_headers, make_url, send_post_request, send_put_request
 from lago_python_client.services.response import get_response_data, prepare_object_response
 from pydantic.v1 import ValidationError as ResponseShapeError
@@ -32,12 +35,13 @@ def find_invoice(invoice_id) -> InvoiceResponse:
     return client().invoices.find(str(invoice_id), timeout=timeout())
 
 
-def invoice_action(invoice_id, action: str) -> InvoiceResponse:
-    """PUT /invoices/{id}/finalize | refresh, POST /invoices/{id}/void, with LAGO_TIMEOUT_SECONDS."""
+def invoice_action(invoice_id, action: str, body: dict | None = None) -> InvoiceResponse:
+    """PUT /invoices/{id}/finalize | refresh, POST /invoices/{id}/void [body: its options], with LAGO_TIMEOUT_SECONDS."""
     lago = client().invoices
     send = send_post_request if action == "void" else send_put_request
     response = send(
         url=make_url(origin=lago.base_url, path_parts=(lago.API_RESOURCE, str(invoice_id), action)),
+        content=to_json(body) if body else None,
         headers=make_headers(api_key=lago.api_key), timeout=timeout(),
         rate_limit_retry_config=lago.rate_limit_retry_config,
     )

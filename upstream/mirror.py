@@ -19,6 +19,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from addons.models import AddOn
+from credit_notes.models import CreditNote, CreditNoteItem
 from customers.models import BillingEntity, Customer
 from invoices.models import Fee, FeeTax, Invoice, InvoiceTax
 from plans.models import Plan
@@ -145,6 +147,17 @@ def write_plans(plans: list[dict]) -> int:
     return len(rows)
 
 
+def write_add_ons(add_ons: list[dict]) -> int:
+    """Keyed by code (one-off invoices name add-ons by code; a local add-on of that code is the mirror's row)."""
+    existing = dict(AddOn.objects.values_list("code", "id"))
+    rows = [AddOn(id=existing.get(a["code"]) or _uuid(a["lago_id"]), code=a["code"], name=a["name"],
+                  invoice_display_name=a.get("invoice_display_name") or "", description=a.get("description") or "",
+                  amount_cents=a.get("amount_cents") or 0, amount_currency=a.get("amount_currency") or "USD", deleted_at=None)
+            for a in add_ons]
+    _upsert(AddOn, rows, unique=("code",))
+    return len(rows)
+
+
 def write_subscriptions(subscriptions: list[dict]) -> int:
     plans = dict(Plan.objects.values_list("code", "id"))
     rows = []
@@ -171,8 +184,10 @@ def fingerprint(invoice: dict, fees: list[dict]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None) -> dict:
-    """Mirror (invoice, its fees) pairs, inside the caller's transaction; {"invoices": written, "unchanged": n, "fees": n}."""
+def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None, flag_changes: bool = True) -> dict:
+    """Mirror (invoice, its fees) pairs, inside the caller's transaction; {"invoices": written, "unchanged": n, "fees": n}.
+
+    `flag_changes=False` (the console's own refresh through Lago): a changed draft keeps the flag it had."""
     now = now or timezone.now()
     with mirror_writes():
         write_customers([inv["customer"] for inv, _ in pairs if inv.get("customer")])
@@ -195,7 +210,8 @@ def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None) -> dict:
             invoices.append(invoice)
             # A draft whose content moved since the last sync is flagged for review; anything else is as synced.
             flagged = mirror is not None and invoice.status == Invoice.Status.DRAFT
-            mirror_rows.append(InvoiceMirror(invoice_id=pk, synced_at=now, fingerprint=digest, changed_upstream_at=now if flagged else None))
+            changed_at = (now if flagged else None) if flag_changes else (mirror.changed_upstream_at if mirror else None)
+            mirror_rows.append(InvoiceMirror(invoice_id=pk, synced_at=now, fingerprint=digest, changed_upstream_at=changed_at))
             invoice_taxes += [InvoiceTax(invoice_id=pk, tax_code=t.get("tax_code") or "", tax_name=t.get("tax_name") or "",
                                          tax_rate=Decimal(str(t.get("tax_rate") or 0)), amount_cents=t.get("amount_cents") or 0,
                                          fees_amount_cents=t.get("fees_amount_cents") or 0)
@@ -208,9 +224,12 @@ def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None) -> dict:
                               for t in f.get("applied_taxes") or []]
         written = [i.pk for i in invoices]
         _upsert(Invoice, invoices)
-        Fee.objects.filter(invoice_id__in=written).delete()  # fees and their taxes are Lago's: replaced as a whole
+        # Fees and their taxes are Lago's: fees upserted by lago_id (a mirrored credit note's items point at
+        # them), the ones Lago no longer lists deleted, taxes replaced as a whole.
+        Fee.objects.filter(invoice_id__in=written).exclude(pk__in=[fee.pk for fee in fee_rows]).delete()
+        FeeTax.objects.filter(fee__invoice_id__in=written).delete()
         InvoiceTax.objects.filter(invoice_id__in=written).delete()
-        Fee.objects.bulk_create(fee_rows, batch_size=1000)
+        _upsert(Fee, fee_rows)
         FeeTax.objects.bulk_create(fee_taxes, batch_size=1000)
         InvoiceTax.objects.bulk_create(invoice_taxes, batch_size=1000)
         _upsert(InvoiceMirror, mirror_rows, unique=("invoice_id",))
@@ -256,3 +275,43 @@ def _fee_row(f: dict, invoice_id, position: int) -> Fee:
         taxes_amount_cents=f.get("taxes_amount_cents") or 0, from_datetime=_dt(f.get("from_date")), to_datetime=_dt(f.get("to_date")),
         events_count=f.get("events_count") or 0, position=position,
     )
+
+
+# --- credit notes -------------------------------------------------------------------------------
+
+
+def write_credit_notes(notes: list[dict], *, now=None) -> int:
+    """Mirror Lago's credit notes into CreditNote rows whose pk is Lago's lago_id, with their items.
+
+    A credit note is a mirror when its invoice is (InvoiceMirror): no marker of its own. Its items point
+    at the mirrored fees (same lago_id). Lago's answer has no issuing date or description through the
+    client's model: the issuing date is its creation day in the customer's time zone, the description kept.
+    """
+    now = now or timezone.now()
+    invoices = Invoice.objects.select_related("customer").in_bulk([_uuid(n["lago_invoice_id"]) for n in notes])
+    existing = CreditNote.objects.in_bulk([_uuid(n["lago_id"]) for n in notes])
+    rows, items = [], []
+    for n in notes:
+        pk, invoice = _uuid(n["lago_id"]), invoices[_uuid(n["lago_invoice_id"])]
+        created = _dt(n.get("created_at")) or now
+        old = existing.get(pk)
+        rows.append(CreditNote(
+            id=pk, invoice=invoice, customer_id=invoice.customer_id, sequential_id=n.get("sequential_id") or 1, number=n["number"],
+            issuing_date=created.astimezone(invoice.customer.tzinfo).date(), reason=n.get("reason") or CreditNote.Reason.OTHER,
+            description=n.get("description") or (old.description if old else ""), currency=n["currency"],
+            status=CreditNote.Status.FINALIZED, credit_status=n.get("credit_status"), refund_status=n.get("refund_status"),
+            sub_total_excluding_taxes_amount_cents=n["sub_total_excluding_taxes_amount_cents"],
+            coupons_adjustment_amount_cents=n["coupons_adjustment_amount_cents"], taxes_amount_cents=n["taxes_amount_cents"],
+            taxes_rate=Decimal(str(n.get("taxes_rate") or 0)), total_amount_cents=n["total_amount_cents"],
+            credit_amount_cents=n["credit_amount_cents"], balance_amount_cents=n["balance_amount_cents"],
+            refund_amount_cents=n["refund_amount_cents"], offset_amount_cents=n["offset_amount_cents"],
+            metadata=n.get("metadata") or {}, voided_at=(old.voided_at if old else None) or (now if n.get("credit_status") == "voided" else None),
+            pdf_file=old.pdf_file if old else "", pdf_generated_at=old.pdf_generated_at if old else None,
+        ))
+        items += [CreditNoteItem(id=_uuid(item.get("lago_id")) or uuid.uuid4(), credit_note_id=pk, fee_id=_uuid(item["fee"]["lago_id"]),
+                                 amount_cents=item.get("amount_cents") or 0, precise_amount_cents=Decimal(item.get("amount_cents") or 0))
+                  for item in n.get("items") or [] if (item.get("fee") or {}).get("lago_id")]
+    _upsert(CreditNote, rows)
+    CreditNoteItem.objects.filter(credit_note_id__in=[row.pk for row in rows]).delete()
+    CreditNoteItem.objects.bulk_create(items)
+    return len(rows)

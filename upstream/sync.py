@@ -1,6 +1,7 @@
 """Sync runs: mirror Lago's billing entities, customers, plans, subscriptions and invoices (fees, taxes).
 
-A full run pages through each list (per_page 500) in dependency order and writes each page in its
+A full run pages through each list (per_page 500: billing entities, customers, plans, add-ons,
+subscriptions, fees, invoices) in dependency order and writes each page in its
 own transaction through the mirror path (upstream/mirror.py), so a failure keeps what was mirrored
 and the next run converges. Invoices come from GET /invoices (list items carry the customer and the
 applied taxes, not the fees) joined with GET /fees (each fee names its lago_invoice_id): two paged
@@ -54,6 +55,7 @@ def run_full_sync(*, trigger: str = "command", progress=None) -> SyncRun:
         ok = step("customers", lambda: (_dicts(p) for p in client.pages("customers")), mirror.write_customers)
     if ok:
         step("plans", lambda: (_dicts(p) for p in client.pages("plans")), mirror.write_plans)
+        step("add_ons", lambda: (_dicts(p) for p in client.pages("add_ons")), mirror.write_add_ons)  # what one-off invoices bill
         step("subscriptions", lambda: (_dicts(p) for p in client.pages("subscriptions", {"status[]": SUBSCRIPTION_STATUSES})),
              mirror.write_subscriptions)
         fees_by_invoice: dict = {}
@@ -72,10 +74,15 @@ def _collect(fees_by_invoice: dict, page: list[dict]) -> int:
     return len(page)
 
 
-def mirror_answer(answer) -> dict:
+def mirror_answer(answer, *, flag_changes: bool = True) -> dict:
     """Mirror one invoice as Lago answered it (an InvoiceResponse with its fees), inside the caller's transaction."""
     data = answer.dict()
-    return mirror.write_invoices([(data, data.get("fees") or [])])
+    return mirror.write_invoices([(data, data.get("fees") or [])], flag_changes=flag_changes)
+
+
+def mirror_credit_note(answer) -> int:
+    """Mirror one credit note as Lago answered it (a CreditNoteResponse), inside the caller's transaction."""
+    return mirror.write_credit_notes([answer.dict()])
 
 
 def sync_invoice(invoice_id, *, trigger: str = "webhook") -> SyncRun:

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from addons.models import AddOn
 from customers.models import Customer
 from invoices.transitions import deletion, metadata, payments
+from invoices.transitions.delegation import UpstreamFailed
 from invoices.transitions.finalization import finalize_invoice
 from invoices.models import Fee, Invoice, InvoiceLocked
 from invoices.serializers import serialize_invoice
@@ -161,6 +162,8 @@ def _metadata_item(values, n):
 def finalize(request, invoice_id):
     invoice = _find(invoice_id, _queryset().drafts())  # Lago looks finalize up in the draft scope
     outcome = finalize_invoice(invoice.pk, request.actor)
+    if getattr(outcome, "upstream_failed", False):  # upstream mode: Lago refused, timed out or failed
+        raise UpstreamFailed("finalize invoice", outcome.message)
     if not outcome.ok:  # lost a race: it is no longer a draft
         raise errors.not_found("invoice")
     return _answer(request, invoice)

@@ -45,6 +45,7 @@ from .reversal import reversal_panel, void_selected_invoices
 from ..ui_status import BADGE_COLOURS, UI_STATUSES
 from upstream import config as upstream_config
 from upstream.models import InvoiceMirror
+from upstream.operations import fee_edit_refusal
 
 FINALIZE_PERMISSION = "invoices.finalize_invoice"
 
@@ -203,6 +204,16 @@ def _form_error(error: ValidationError) -> ValidationError:
     return error
 
 
+def is_mirror(invoice) -> bool:
+    """Upstream mode, and the invoice is a copy of a Lago invoice (its fees are Lago's)."""
+    return upstream_config.enabled() and InvoiceMirror.objects.filter(pk=invoice.pk).exists()
+
+
+def refreshable(invoice) -> bool:
+    """The Refresh button: a subscription draft here; in upstream mode any mirrored draft (Lago refreshes it)."""
+    return can_use_draft_tools(invoice) or (invoice.is_draft and is_mirror(invoice))
+
+
 class FeeInline(admin.TabularInline):
     model = Fee
     form = FeeForm
@@ -214,11 +225,22 @@ class FeeInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("invoice")  # amounts are shown in its currency
 
+    template = "admin/invoices/invoice/fee_inline.html"  # Django's tabular inline, with the upstream-mode notice above it
+
     def fees_editable(self, request, invoice) -> bool:
         # Upstream mode: a mirror's fees are Lago's (adjusted fees are made in Lago's dashboard); never edited here alone.
-        if invoice is not None and upstream_config.enabled() and InvoiceMirror.objects.filter(pk=invoice.pk).exists():
+        if invoice is not None and is_mirror(invoice):
             return False
         return invoice is not None and invoice.is_draft and request.user.has_perm("invoices.change_fee")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # a class made for this request: the notice is this invoice's
+        formset.upstream_notice = ""
+        if obj is not None and obj.is_draft and is_mirror(obj):
+            formset.upstream_notice = format_html(
+                '{} <a href="{}" target="_blank" rel="noopener">Open this invoice in Lago</a>.',
+                fee_edit_refusal(obj), upstream_config.invoice_url(obj.pk))
+        return formset
 
     def get_fields(self, request, obj=None):
         return self.editable_fields if self.fees_editable(request, obj) else self.display_fields
@@ -425,8 +447,9 @@ class InvoiceAdmin(admin.ModelAdmin):
     object_tools = [
         ObjectTool("Finalize invoice", "invoices_invoice_finalize", "invoices.finalize_invoice", lambda invoice: invoice.is_draft,
                    primary=True),
-        ObjectTool("Refresh", "invoices_invoice_refresh", "invoices.change_invoice", can_use_draft_tools, post=True),
-        ObjectTool("Add a fee for a charge…", "invoices_invoice_add_charge_fee", "invoices.change_invoice", can_use_draft_tools),
+        ObjectTool("Refresh", "invoices_invoice_refresh", "invoices.change_invoice", refreshable, post=True),
+        ObjectTool("Add a fee for a charge…", "invoices_invoice_add_charge_fee", "invoices.change_invoice",
+                   lambda invoice: can_use_draft_tools(invoice) and not is_mirror(invoice)),
         ObjectTool("Void…", "invoices_invoice_void", "invoices.change_invoice", lambda invoice: invoice.status == "finalized"),
         ObjectTool("Issue a credit note…", "invoices_invoice_credit_note", "invoices.change_invoice",
                    lambda invoice: invoice.status == "finalized" and invoice.invoice_type != "credit"),

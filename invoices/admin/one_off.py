@@ -165,7 +165,8 @@ def _service_input(customer, header, formset):
 
 
 def _show_errors(error: ValidationError, header, formset, line_forms) -> None:
-    for field_name, errors in error.error_dict.items():
+    # A refusal keyed by no field (upstream mode: what Lago answered) goes above the lines.
+    for field_name, errors in (error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}).items():
         for item in errors:
             message = item.message % item.params if item.params else item.message
             line = (item.params or {}).get("line")

@@ -3,6 +3,10 @@
 Each edit locks the invoice, refuses anything but a draft, recomputes the
 draft's totals and writes an audit entry with the fee's before/after values,
 all in one transaction.
+
+Upstream mode: `lock_draft` asks the FEE_EDIT delegate (transitions/delegation.py;
+upstream/operations.py), which refuses every edit of a mirror: Lago has no REST call for adjusted
+fees (seed 002), and a mirror is never edited alone.
 """
 import copy
 from decimal import Decimal
@@ -15,6 +19,7 @@ from audit.actors import Actor
 from core.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal
 from core.serialization import plain_decimal
 
+from . import delegation
 from ..drafts import recompute_draft
 from ..models import Fee, FeeTax, Invoice, InvoiceLocked
 
@@ -26,6 +31,8 @@ def lock_draft(invoice_id) -> Invoice:
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("customer__billing_entity", "billing_entity").get(pk=invoice_id)
     if invoice.status != Invoice.Status.DRAFT:
         raise InvoiceLocked(f"Invoice {invoice.number} is {invoice.status}: only drafts can be edited.", code="invoice_not_draft")
+    if (upstream := delegation.delegated(delegation.FEE_EDIT)) is not None:
+        upstream(invoice)  # raises InvoiceLocked for a mirror
     invoice.priced_at = None  # an operator's edit: finalization re-prices (saved by recompute_draft)
     return invoice
 

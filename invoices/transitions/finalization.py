@@ -11,6 +11,9 @@ is a clean "not a draft" outcome, never a second finalization), recomputes the
 totals, numbers the invoice from a locked counter, writes the audit entry and
 the webhook event in the same transaction, and leaves side effects (PDF,
 delivery) to after commit.
+
+Upstream mode: `finalize_invoices` hands the ids to the FINALIZE delegate (transitions/delegation.py;
+upstream/finalization.py), which returns Outcomes whose `upstream_failed` marks a refusal by Lago.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +31,7 @@ from wallets import ledger as wallets_ledger
 from webhooks import outbox
 
 from .. import side_effects
+from . import delegation
 from core.bulk import bulk_update
 from ..models import Fee, FeeTax, InvalidTransition, Invoice
 from ..numbering import assign_numbers
@@ -63,20 +67,9 @@ class Outcome:
         }[self.result]
 
 
-# Upstream mode (upstream/apps.py): Lago finalizes, this console only mirrors. An app above the
-# invoices registers its finalizer here, so no import points up; while `when()` is false
-# (standalone, the default) it is never called.
-_delegate: tuple | None = None
-
-
-def delegate_to(finalize_many: Callable, *, when: Callable[[], bool]) -> None:
-    """Route every door's finalization to `finalize_many(ids, actor, now=, skip_locked=) -> [Outcome]` while `when()`."""
-    global _delegate
-    _delegate = (finalize_many, when)
-
-
 def _delegated():
-    return _delegate[0] if _delegate is not None and _delegate[1]() else None
+    """Upstream mode: Lago finalizes, this console mirrors (the FINALIZE hook, transitions/delegation.py)."""
+    return delegation.delegated(delegation.FINALIZE)
 
 
 def finalize_invoice(invoice_id, actor: Actor, *, now: datetime | None = None) -> Outcome:

@@ -10,6 +10,10 @@ Lago error code the API answers with; line errors carry `params["line"]` (1-base
 
 The admin's preview runs the very same creation and rolls it back (`preview_one_off_invoice`):
 one rule for amounts, taxes and totals, never a second copy of the maths.
+
+Upstream mode: `create_one_off_invoice` hands over to the ONE_OFF delegate (transitions/delegation.py;
+upstream/operations.py: Lago's POST /invoices, the invoice it creates mirrored under its lago_id). The
+preview never does: it runs the local maths and rolls it back, so nothing reaches Lago.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -29,6 +33,7 @@ from core.serialization import plain_decimal
 from core.money import MinorUnitsError, parse_minor_units, round_cents, to_decimal, validate_currency
 from customers.models import BillingEntity, Customer, Tax
 
+from . import delegation
 from .fee_edits import attach_taxes_many
 from .finalization import FINALIZED, NewDraft, finalize_new_drafts
 from ..models import Fee, Invoice, InvoiceTax
@@ -74,6 +79,12 @@ class Line:
 
 def create_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=None) -> Invoice:
     """Create and finalize a one-off invoice; returns it finalized and numbered."""
+    if (upstream := delegation.delegated(delegation.ONE_OFF)) is not None:
+        return delegation.hand_over(upstream, customer, fees=fees, actor=actor, currency=currency, now=now)
+    return _create_here(customer, fees=fees, actor=actor, currency=currency, now=now)
+
+
+def _create_here(customer, *, fees, actor: Actor, currency=None, now=None) -> Invoice:
     now = now or timezone.now()
     with transaction.atomic():
         customer = _lock_customer(customer)
@@ -139,8 +150,9 @@ def preview_one_off_invoice(customer, *, fees, actor: Actor, currency=None, now=
     """
     try:
         with transaction.atomic():
-            invoice = create_one_off_invoice(customer, fees=fees, actor=actor, currency=currency, now=now)
-            fee_rows = list(invoice.fees.order_by("position"))
+            invoice = _create_here(customer, fees=fees, actor=actor, currency=currency, now=now)
+            # .all(): the fees seeded on the invoice (a queryset method on a seeded manager would query every fee there is).
+            fee_rows = sorted(invoice.fees.all(), key=lambda fee: fee.position)
             for fee in fee_rows:
                 fee.tax_names = [f"{t.tax_name} ({t.tax_rate.normalize():f} %)" for t in fee.applied_taxes.all()]
             raise _RollBack(Preview(invoice, fee_rows, list(invoice.applied_taxes.all())))

@@ -11,6 +11,9 @@ stays; generated fees carry their name in `description`. Fees are matched to the
 freshly computed ones by (subscription) or (charge, filter). Usage is aggregated by
 event timestamp within [period_from, period_to]: a late event inside the period shows
 up, an event after it is left for the next invoice.
+
+Upstream mode: `refresh_draft` hands over to the REFRESH delegate (transitions/delegation.py;
+upstream/operations.py: Lago's PUT /invoices/{id}/refresh, its answer mirrored).
 """
 from decimal import Decimal
 
@@ -21,11 +24,14 @@ from audit import log as audit_log
 from core.money import round_cents
 
 from core.bulk import bulk_update
+from . import delegation
 from ..drafts import recompute_draft
 from ..models import Fee, Invoice
 
 
 def refresh_draft(invoice_id, actor, *, now=None) -> Invoice:
+    if (upstream := delegation.delegated(delegation.REFRESH)) is not None:
+        return delegation.hand_over(upstream, invoice_id, actor, now=now)
     with transaction.atomic():
         invoice = (
             Invoice.objects.select_for_update(of=("self",))

@@ -13,6 +13,9 @@ July 2025, the payment status is not checked. With `generate_credit_note`, one c
 note for credit + refund is issued first (the invoice must still be finalized for it);
 both amounts together are capped at what the customer was billed after credits, since
 those credits are given back separately. Lago's second, voided "remainder" note is not made.
+
+Upstream mode: `void_invoice` hands over to the VOID delegate (transitions/delegation.py;
+upstream/operations.py: Lago's POST /invoices/{id}/void with the same options, its answer mirrored).
 """
 from django.db import transaction
 from django.utils import timezone
@@ -26,12 +29,15 @@ from credit_notes import services as credit_notes
 from wallets import ledger as wallets_ledger
 from webhooks import outbox
 
-from . import overdue
+from . import delegation, overdue
 from ..models import Invoice, InvoiceLocked
 from ..totals import lock_credit_customers
 
 
 def void_invoice(invoice_id, actor: Actor, *, generate_credit_note=False, credit_amount_cents=0, refund_amount_cents=0, now=None) -> Invoice:
+    if (upstream := delegation.delegated(delegation.VOID)) is not None:
+        return delegation.hand_over(upstream, invoice_id, actor, generate_credit_note=generate_credit_note,
+                                    credit_amount_cents=credit_amount_cents, refund_amount_cents=refund_amount_cents, now=now)
     now = now or timezone.now()
     with transaction.atomic():
         invoice = (
