@@ -195,7 +195,12 @@ def items_for_amount(invoice: Invoice, total_cents: int) -> list[dict]:
 
 
 def void_credit_note(credit_note_id, actor: Actor, *, now=None) -> CreditNote:
-    """Give up a credit note's unused balance (Lago's PUT /credit_notes/:id/void); what was consumed stays consumed."""
+    """Give up a credit note's unused balance (Lago's PUT /credit_notes/:id/void); what was consumed stays consumed.
+
+    Upstream mode: handed to the CREDIT_NOTE_VOID delegate (Lago voids it, the mirror takes its answer).
+    """
+    if (upstream := delegation.delegated(delegation.CREDIT_NOTE_VOID)) is not None:
+        return delegation.hand_over(upstream, credit_note_id, actor, now=now)
     with transaction.atomic():
         note = CreditNote.objects.select_for_update().select_related("invoice").filter(pk=credit_note_id).first()
         if note is None:

@@ -349,3 +349,56 @@ def test_a_fee_edit_of_a_mirror_is_refused_with_a_link_to_lago(lago_mode, upstre
         fee_edits.remove_fee(fee.pk, Actor.operator(operator))
     fee.refresh_from_db()
     assert fee.amount_cents == lago_invoice(upstream, pk)["fees_amount_cents"] and Fee.objects.filter(invoice_id=pk).count() == 1
+
+
+# --- credit note void, regenerate --------------------------------------------------------------
+
+
+def issued_note(pk, api) -> str:
+    fee = Fee.objects.get(invoice_id=pk)
+    response = api.post("credit_notes", {"credit_note": {"invoice_id": pk, "reason": "other", "credit_amount_cents": 1200,
+                                                         "items": [{"fee_id": str(fee.pk), "amount_cents": 1000}]}})
+    assert response.status_code == 200, response.content
+    return response.json()["credit_note"]["lago_id"]
+
+
+def test_a_credit_note_void_through_the_api_voids_it_in_lago(finalized, upstream, api):
+    note_id = issued_note(finalized(), api)
+
+    response = api.put(f"credit_notes/{note_id}/void")
+
+    assert response.status_code == 200, response.content
+    lago = upstream.get(f"credit_notes/{note_id}")["credit_note"]
+    assert (lago["credit_status"], lago["balance_amount_cents"]) == ("voided", 0)
+    note = CreditNote.objects.get(pk=note_id)
+    assert (note.credit_status, note.balance_amount_cents) == ("voided", 0)
+    assert response.json()["credit_note"]["credit_status"] == "voided"
+    entry = AuditLogEntry.objects.get(action="credit_note.voided", object_id=note_id)
+    assert entry.after["upstream"] is True and entry.before["balance_amount_cents"] == 1200
+
+
+def test_a_credit_note_void_answered_500_is_a_502_and_the_note_keeps_its_balance(finalized, upstream, api, lago_mode):
+    note_id = issued_note(finalized(), api)
+    lago_mode.mode = "500"
+    response = api.put(f"credit_notes/{note_id}/void")
+    lago_mode.mode = "pass"
+
+    assert response.status_code == 502
+    assert response.json() == {"error": "Failed to void credit note: Internal Server Error (HTTP 500)"}
+    note = CreditNote.objects.get(pk=note_id)
+    assert (note.credit_status, note.balance_amount_cents) == ("available", 1200)
+    assert upstream.get(f"credit_notes/{note_id}")["credit_note"]["credit_status"] == "available"
+    assert refused("credit_note.void_refused", note_id).api_key_name == "integration"
+
+
+def test_regenerating_a_voided_mirror_is_refused_with_a_link_to_lago(finalized, upstream, api, operator_client):
+    pk = finalized()
+    assert api.post(f"invoices/{pk}/void").status_code == 200
+    drafts_before = Invoice.objects.filter(status="draft").count()
+
+    page = operator_client.post(f"/admin/invoices/invoice/{pk}/regenerate/").content.decode()
+
+    assert "Lago&#x27;s REST API offers no call to regenerate a voided invoice" in page
+    assert f"/invoice/{pk}/overview" in page  # where Lago's front end shows the invoice
+    assert Invoice.objects.filter(status="draft").count() == drafts_before
+    assert not Invoice.objects.filter(voided_invoice_id=pk).exists()

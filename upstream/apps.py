@@ -6,7 +6,7 @@ class UpstreamConfig(AppConfig):
 
     Wires itself into lower apps here (as webhook payload builders are): the delegates of the
     transition hooks (`invoices.transitions.delegation`: finalize, refresh, void, one-off invoice,
-    credit note, fee edit) that every door reaches through its transition, and, after migrate, the
+    credit note and its void, fee edit, regenerate) that every door reaches through its transition, and, after migrate, the
     sync schedule. Both do nothing while LAGO_API_URL is unset (standalone mode).
     """
 
@@ -25,7 +25,8 @@ class UpstreamConfig(AppConfig):
         for hook, delegate in [
             (delegation.FINALIZE, finalize_many), (delegation.REFRESH, operations.refresh), (delegation.VOID, operations.void),
             (delegation.ONE_OFF, operations.one_off), (delegation.CREDIT_NOTE, operations.credit_note),
-            (delegation.FEE_EDIT, operations.refuse_fee_edit),
+            (delegation.FEE_EDIT, operations.refuse_fee_edit), (delegation.CREDIT_NOTE_VOID, operations.void_credit_note),
+            (delegation.REGENERATE, operations.refuse_regenerate),
         ]:
             delegation.delegate_to(hook, delegate, when=config.enabled)
         post_migrate.connect(schedules.ensure_schedule, sender=self)

@@ -1,7 +1,7 @@
 """Talking to Lago: lago-python-client 1.55.0, configured from settings, and what it lacks.
 
 Everything goes through the client's own models and transport. Two things are added here:
-- `invoice_action` (finalize, refresh, void with its options): the client's methods for these send no
+- `invoice_action` (finalize, refresh, void with its options) and `void_credit_note`: the client's methods for these send no
   timeout, so httpx's 5 s applies whatever LAGO_TIMEOUT_SECONDS says; this is the client's own code
   (its make_url, make_headers, to_json, send_*_request, response parsing) with the timeout passed.
   One-off invoices (`invoices.create`) and credit notes (`credit_notes.create`) are the client's own
@@ -13,6 +13,7 @@ import httpx
 from django.conf import settings
 from lago_python_client.client import Client
 from lago_python_client.exceptions import LagoApiError
+from lago_python_client.models.credit_note import CreditNoteResponse
 from lago_python_client.models.invoice import InvoiceResponse
 from lago_python_client.services.json import to_json
 from lago_python_client.services.request import make_headers, make_url, send_post_request, send_put_request
@@ -46,6 +47,17 @@ def invoice_action(invoice_id, action: str, body: dict | None = None) -> Invoice
         rate_limit_retry_config=lago.rate_limit_retry_config,
     )
     return prepare_object_response(response_model=InvoiceResponse, data=get_response_data(response=response, key="invoice"))
+
+
+def void_credit_note(credit_note_id) -> CreditNoteResponse:
+    """PUT /credit_notes/{id}/void, with LAGO_TIMEOUT_SECONDS (the client's credit_notes.void sends none)."""
+    lago = client().credit_notes
+    response = send_put_request(
+        url=make_url(origin=lago.base_url, path_parts=(lago.API_RESOURCE, str(credit_note_id), "void")),
+        headers=make_headers(api_key=lago.api_key), timeout=timeout(),
+        rate_limit_retry_config=lago.rate_limit_retry_config,
+    )
+    return prepare_object_response(response_model=CreditNoteResponse, data=get_response_data(response=response, key="credit_note"))
 
 
 def pages(resource, options: dict | None = None, *, per_page: int = 500):

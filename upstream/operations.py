@@ -19,6 +19,7 @@ from lago_python_client.models.invoice import InvoiceFee, InvoiceFeesList
 
 from audit import log as audit_log
 from credit_notes.models import CreditNote
+from credit_notes.services import snapshot as credit_note_snapshot
 from customers.models import Customer
 from invoices.models import Invoice, InvoiceLocked
 from invoices.transitions.delegation import UpstreamFailed
@@ -198,6 +199,36 @@ def credit_note(invoice_id, actor, *, reason, items, description="", credit_amou
         "number": note.number, "total_amount_cents": note.total_amount_cents, "credit_amount_cents": note.credit_amount_cents,
         "refund_amount_cents": note.refund_amount_cents, "offset_amount_cents": note.offset_amount_cents, "upstream": True})
     return note
+
+
+def void_credit_note(credit_note_id, actor, *, now=None) -> CreditNote | UpstreamFailed:
+    """PUT /credit_notes/{id}/void on a mirrored note (its unused balance given up); Lago's answer is mirrored."""
+    note = (CreditNote.objects.select_for_update(of=("self",)).select_related("invoice", "customer")
+            .filter(pk=credit_note_id, invoice__mirror__isnull=False).first())
+    if note is None:
+        raise ValidationError("That credit note does not exist.", code="credit_note_not_found")
+    before = credit_note_snapshot(note)
+    try:
+        answer = client.void_credit_note(note.pk)
+    except client.FAILURES as error:
+        return _refused("credit_note.void_refused", "void credit note", actor, error, invoice=note.invoice, obj=note, before=before)
+    mirror_credit_note(answer)
+    note.refresh_from_db()
+    audit_log.record("credit_note.voided", actor, invoice=note.invoice, obj=note, before=before,
+                     after={**credit_note_snapshot(note), "upstream": True})
+    return note
+
+
+# --- regenerate ---------------------------------------------------------------------------------
+
+
+def refuse_regenerate(invoice_id) -> None:
+    """The REGENERATE guard: Lago's REST API has no call to regenerate a voided invoice (its dashboard does it)."""
+    if InvoiceMirror.objects.filter(pk=invoice_id).exists():
+        raise InvoiceLocked(
+            "Lago's REST API offers no call to regenerate a voided invoice (it is done in Lago's dashboard), and the "
+            f"mirror is never changed alone: regenerate it in Lago ({config.invoice_url(invoice_id)}), then sync.",
+            code="regenerate_in_upstream")
 
 
 # --- fee edits ----------------------------------------------------------------------------------

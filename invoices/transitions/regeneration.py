@@ -14,6 +14,7 @@ from audit import log as audit_log
 from audit.actors import Actor
 
 from ..drafts import recompute_draft
+from . import delegation
 from ..models import Fee, FeeTax, Invoice, InvoiceLocked
 
 COPIED_FEE_FIELDS = [
@@ -23,6 +24,8 @@ COPIED_FEE_FIELDS = [
 
 
 def regenerate_from_voided(invoice_id, actor: Actor) -> Invoice:
+    if (guard := delegation.delegated(delegation.REGENERATE)) is not None:
+        guard(invoice_id)  # upstream mode: a mirror is regenerated in Lago, never here alone
     with transaction.atomic():
         voided = Invoice.objects.select_for_update(of=("self",)).select_related("customer", "billing_entity").filter(pk=invoice_id).first()
         if voided is None:
