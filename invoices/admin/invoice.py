@@ -25,6 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 from audit.actors import Actor
 from core.admin import permission_required
@@ -42,7 +43,7 @@ from .draft_tools import can_use_draft_tools
 from .reversal import reversal_panel, void_selected_invoices
 from ..ui_status import BADGE_COLOURS, UI_STATUSES
 from upstream import config as upstream_config
-from upstream.models import InvoiceMirror
+from upstream.models import InvoiceMirror, SyncRun
 
 FINALIZE_PERMISSION = "invoices.finalize_invoice"
 
@@ -415,10 +416,13 @@ class InvoiceAdmin(admin.ModelAdmin):
         mirror = InvoiceMirror.objects.filter(pk=invoice.pk).first()
         if mirror is None:
             return "Not a mirror of a Lago invoice (created here)."
+        run = SyncRun.last_successful()
+        last_run = f"{run.started_at:%Y-%m-%d %H:%M:%S} ({timesince(run.started_at)} ago)" if run else "none yet"
         return format_html(
-            "Synced {} — {}.<br>Fee edits are not available in upstream mode: Lago's adjusted fees are made in the "
+            "Synced {} — {}. Last successful sync run: <span class=\"last-sync-run\">{}</span>.<br>Fee edits are not "
+            "available in upstream mode: Lago's adjusted fees are made in the "
             'Lago dashboard. <a href="{}" target="_blank" rel="noopener">Open this invoice in Lago</a>, then sync.',
-            f"{mirror.synced_at:%Y-%m-%d %H:%M:%S}", mirror.readiness, upstream_config.invoice_url(invoice.pk),
+            f"{mirror.synced_at:%Y-%m-%d %H:%M:%S}", mirror.readiness, last_run, upstream_config.invoice_url(invoice.pk),
         )
 
     # -- permissions: invoices come from subscriptions and the one-off flow, never this form --
