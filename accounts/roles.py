@@ -22,6 +22,8 @@ GROUP_PERMISSIONS = {
         ("coupons", "view_coupon"), ("coupons", "view_appliedcoupon"),
         ("wallets", "view_wallet"), ("wallets", "view_wallettransaction"),
         ("credit_notes", "view_creditnote"),
+        # Upstream mode: seed 001's "confirm via the most recent sync run" before finalizing.
+        ("upstream", "view_syncrun"),
     ],
     AUDITORS: [
         ("invoices", "view_invoice"), ("invoices", "view_fee"),

@@ -85,7 +85,7 @@ def test_the_runbook_steps_1_to_3_against_lago(live_server, page, operator, seed
     expect(rows).to_have_count(Invoice.objects.drafts().count())
     expect(page.locator("#result_list .ui-status-finalized")).to_have_count(0)
     rows.filter(has_text="Hooli").locator("th a").click()
-    assert page.url.endswith(f"/admin/invoices/invoice/{hooli}/change/")  # the runbook's {id} is Lago's invoice id
+    assert f"/admin/invoices/invoice/{hooli}/change/" in page.url  # the runbook's {id} is Lago's invoice id
 
     # 2. Verify the customer and the totals, read from Lago: its API says the same.
     lago = lago_invoice(upstream, hooli)
