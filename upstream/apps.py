@@ -5,9 +5,8 @@ class UpstreamConfig(AppConfig):
     """Upstream mode: the console in front of a Lago server (README "In front of a Lago server").
 
     Wires itself into lower apps here (as webhook payload builders are): the finalization delegate
-    that every door reaches through `invoices.transitions.finalization`, the readiness checks of a
-    mirrored draft (`upstream/readiness.py`), and, after migrate, the sync schedule. All do nothing
-    while LAGO_API_URL is unset (standalone mode).
+    that every door reaches through `invoices.transitions.finalization`, and, after migrate, the
+    sync schedule. Both do nothing while LAGO_API_URL is unset (standalone mode).
     """
 
     name = "upstream"
@@ -19,9 +18,12 @@ class UpstreamConfig(AppConfig):
 
         from invoices.transitions import finalization
 
-        from . import config, readiness, schedules
+        from . import config, schedules
         from .finalization import finalize_many
 
         finalization.delegate_to(finalize_many, when=config.enabled)
-        readiness.register()
         post_migrate.connect(schedules.ensure_schedule, sender=self)
+
+        from .readiness import register as register_readiness_checks
+
+        register_readiness_checks()  # a mirrored draft changed in Lago, or synced too long ago (upstream/readiness.py)

@@ -6,10 +6,7 @@ def sync(apps, schema_editor):
     from accounts.roles import create_permissions_now, sync_groups
 
     create_permissions_now(apps)
-    # Only the apps this migration depends on: a later one (0003: upstream) may not be migrated yet.
-    sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
-                app_labels={"invoices", "customers", "addons", "audit", "plans", "subscriptions", "usage", "coupons",
-                            "wallets", "credit_notes"})
+    sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):
