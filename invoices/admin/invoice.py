@@ -27,6 +27,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from upstream.models import SyncRun  # the invoice page dates the mirror by the last successful run
+
 from audit.actors import Actor
 from core.admin import permission_required
 from core.csv_cells import Echo, safe_cell
@@ -43,7 +45,7 @@ from .draft_tools import can_use_draft_tools
 from .reversal import reversal_panel, void_selected_invoices
 from ..ui_status import BADGE_COLOURS, UI_STATUSES
 from upstream import config as upstream_config
-from upstream.models import InvoiceMirror, SyncRun
+from upstream.models import InvoiceMirror
 
 FINALIZE_PERMISSION = "invoices.finalize_invoice"
 
