@@ -303,6 +303,11 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=Fals
 LAGO_API_URL = env.str("LAGO_API_URL", default="").strip()
 LAGO_API_KEY = env.str("LAGO_API_KEY", default="").strip()
 LAGO_WEBHOOK_HMAC_KEY = env.str("LAGO_WEBHOOK_HMAC_KEY", default="").strip()
+# The `iss` of Lago's jwt webhook signatures is Lago's own LAGO_API_URL; set this when the console reaches
+# Lago by another address (an internal host name). Empty: LAGO_API_URL.
+LAGO_WEBHOOK_ISSUER = env.str("LAGO_WEBHOOK_ISSUER", default="").strip()
+# Where operators open an invoice in Lago's UI (its front end, often another host than the API). Empty: LAGO_API_URL.
+LAGO_FRONT_URL = env.str("LAGO_FRONT_URL", default="").strip()
 
 
 def _check_upstream_settings():

@@ -19,6 +19,8 @@ The checks:
 - `currency_mismatch`: the invoice's currency is not the customer's, or not its subscription plan's.
 - `closes_empty`: no fees, and the empty-invoice policy will close it without a number
   (`InvoiceQuerySet.closing_as_empty`, the finalization rule).
+
+A higher layer adds its own with `register` from its AppConfig.ready (upstream mode: `upstream/readiness.py`).
 """
 from dataclasses import dataclass
 
@@ -76,6 +78,17 @@ CHECKS = {
 }
 
 
+# code -> function(annotated invoice) -> the message's fields, for checks registered from above.
+_DETAILS = {}
+
+
+def register(code: str, condition, message: str, details=None) -> None:
+    """Add a check: `condition()` a Q on invoices, `message` a template filled by `details(invoice)`."""
+    CHECKS[code] = (condition, message)
+    if details is not None:
+        _DETAILS[code] = details
+
+
 def _flag(code: str) -> str:
     return f"readiness_{code}"
 
@@ -119,6 +132,8 @@ def readiness_problems(invoice) -> list[Problem]:
 
 
 def _details(invoice, code: str) -> dict:
+    if code in _DETAILS:
+        return _DETAILS[code](invoice)
     if code == "subscription_not_active":
         return {"subscription_status": invoice.subscription.get_status_display().lower()}
     if code == "unknown_metric_events":

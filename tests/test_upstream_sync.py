@@ -1,12 +1,16 @@
 """Upstream mode, sync runs: mirroring a real standalone upstream (a subprocess) by its API."""
 import subprocess
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
+from django.utils import timezone
 
 from customers.models import Customer
 from invoices.models import Fee, FeeTax, Invoice
+from invoices.readiness import readiness_problems
 from upstream import sync
 from upstream.models import InvoiceMirror, SyncRun
 
@@ -45,6 +49,23 @@ def test_a_draft_changed_upstream_is_flagged_at_the_next_sync(lago_mode, upstrea
     mirror = InvoiceMirror.objects.get(pk=draft)
     assert mirror.readiness == "changed upstream since last sync" and run.counts["invoices_changed"] >= 1
     assert Fee.objects.get(invoice_id=draft).amount_cents == 777
+
+
+def test_a_mirror_older_than_two_sync_intervals_is_flagged_stale(lago_mode, upstream, settings):
+    """The schedule stopped: no run since, and the last one is more than two intervals old."""
+    draft = upstream.seed(1, drafts=1, prefix="old")[0]
+    assert sync.run_full_sync().ok
+    assert readiness_problems(Invoice.objects.get(pk=draft)) == []
+    settings.LAGO_SYNC_INTERVAL_MINUTES = 15
+    InvoiceMirror.objects.update(synced_at=F("synced_at") - timedelta(minutes=31))  # as if 31 minutes had passed
+    SyncRun.objects.update(started_at=F("started_at") - timedelta(minutes=31), finished_at=F("finished_at") - timedelta(minutes=31))
+    [problem] = readiness_problems(Invoice.objects.get(pk=draft))
+    assert problem.code == "stale_sync" and "more than 30 minutes (two sync intervals) ago" in problem.message
+    settings.LAGO_SYNC_INTERVAL_MINUTES = 30
+    assert readiness_problems(Invoice.objects.get(pk=draft)) == []
+    settings.LAGO_API_URL = ""  # standalone: no upstream check applies
+    InvoiceMirror.objects.update(synced_at=timezone.now() - timedelta(days=30))
+    assert readiness_problems(Invoice.objects.get(pk=draft)) == []
 
 
 def test_a_finalized_mirror_is_updated_by_the_mirror_path_only(lago_mode, upstream):

@@ -30,3 +30,7 @@ class UpstreamConfig(AppConfig):
         ]:
             delegation.delegate_to(hook, delegate, when=config.enabled)
         post_migrate.connect(schedules.ensure_schedule, sender=self)
+
+        from .readiness import register as register_readiness_checks
+
+        register_readiness_checks()  # a mirrored draft changed in Lago, or synced too long ago (upstream/readiness.py)

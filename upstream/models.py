@@ -34,6 +34,11 @@ class SyncRun(models.Model):
     def ok(self) -> bool:
         return self.finished_at is not None and not self.errors
 
+    @classmethod
+    def last_successful(cls) -> "SyncRun | None":
+        """The newest full run that finished without errors (what the invoice page dates the mirror by)."""
+        return cls.objects.filter(kind=cls.Kind.FULL, finished_at__isnull=False, errors=[]).order_by("-started_at").first()
+
 
 class InvoiceMirror(models.Model):
     """An Invoice row that is a copy of a Lago invoice (same pk)."""

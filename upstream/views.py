@@ -1,8 +1,9 @@
 """Lago's webhooks → a targeted sync of the invoice they name: POST /upstream/webhooks.
 
 Verified before anything is read: `hmac` against LAGO_WEBHOOK_HMAC_KEY (base64 HMAC-SHA256 of the
-body), `jwt` (RS256 over {"data": <body>, "iss": …}) against Lago's public key from GET
-/webhooks/json_public_key, fetched once per process. X-Lago-Unique-Key is the run's trigger.
+body), `jwt` (RS256 over {"data": <body>, "iss": Lago's LAGO_API_URL}) against Lago's public key from GET
+/webhooks/json_public_key, fetched once per process and Lago server; the issuer must be
+LAGO_WEBHOOK_ISSUER, by default LAGO_API_URL (the same server seen from here). X-Lago-Unique-Key is the run's trigger.
 """
 import base64
 import hashlib
@@ -17,14 +18,18 @@ from django.views.decorators.http import require_POST
 
 from . import client, config, sync
 
-_public_key: bytes | None = None
+# Lago's public key per LAGO_API_URL (Lago's docs: persist it rather than ask for each webhook).
+_public_keys: dict[str, bytes] = {}
 
 
 def _jwt_key() -> bytes:
-    global _public_key
-    if _public_key is None:
-        _public_key = client.client().webhooks.public_key()
-    return _public_key
+    if settings.LAGO_API_URL not in _public_keys:
+        _public_keys[settings.LAGO_API_URL] = client.client().webhooks.public_key()
+    return _public_keys[settings.LAGO_API_URL]
+
+
+def _issuer() -> str:
+    return (settings.LAGO_WEBHOOK_ISSUER or settings.LAGO_API_URL).rstrip("/")
 
 
 def verify(body: bytes, signature: str, algorithm: str) -> bool:
@@ -36,10 +41,11 @@ def verify(body: bytes, signature: str, algorithm: str) -> bool:
         return hmac.compare_digest(expected, signature)
     if algorithm == "jwt":
         try:
-            claims = jwt.decode(signature, _jwt_key(), algorithms=["RS256"], options={"verify_iss": False})
+            claims = jwt.decode(signature, _jwt_key(), algorithms=["RS256"], options={"require": ["data", "iss"]})
         except (jwt.PyJWTError, *client.FAILURES):
             return False
-        return claims.get("data") == body.decode()
+        # Compared here rather than by jwt.decode(issuer=…): Lago's LAGO_API_URL may or may not end in "/".
+        return str(claims["iss"]).rstrip("/") == _issuer() and claims["data"] == body.decode(errors="replace")
     return False
 
 

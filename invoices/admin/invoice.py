@@ -26,6 +26,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+
+from upstream.models import SyncRun  # the invoice page dates the mirror by the last successful run
 
 from audit.actors import Actor
 from core.admin import permission_required
@@ -470,10 +473,13 @@ class InvoiceAdmin(admin.ModelAdmin):
         mirror = InvoiceMirror.objects.filter(pk=invoice.pk).first()
         if mirror is None:
             return "Not a mirror of a Lago invoice (created here)."
+        run = SyncRun.last_successful()
+        last_run = f"{run.started_at:%Y-%m-%d %H:%M:%S} ({timesince(run.started_at)} ago)" if run else "none yet"
         return format_html(
-            "Synced {} — {}.<br>Fee edits are not available in upstream mode: Lago's adjusted fees are made in the "
+            "Synced {} — {}. Last successful sync run: <span class=\"last-sync-run\">{}</span>.<br>Fee edits are not "
+            "available in upstream mode: Lago's adjusted fees are made in the "
             'Lago dashboard. <a href="{}" target="_blank" rel="noopener">Open this invoice in Lago</a>, then sync.',
-            f"{mirror.synced_at:%Y-%m-%d %H:%M:%S}", mirror.readiness, upstream_config.invoice_url(invoice.pk),
+            f"{mirror.synced_at:%Y-%m-%d %H:%M:%S}", mirror.readiness, last_run, upstream_config.invoice_url(invoice.pk),
         )
 
     # -- permissions: invoices come from subscriptions and the one-off flow, never this form --
