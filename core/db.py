@@ -2,6 +2,8 @@
 
 Everything here that touches a Django internal is pinned by tests/test_core_internals.py.
 """
+from decimal import Decimal, InvalidOperation
+
 from django.db import models
 from django.db.models import QuerySet
 
@@ -29,6 +31,36 @@ def seed_prefetched(obj, name: str, rows) -> None:
     if cache is None:
         cache = obj._prefetched_objects_cache = {}
     cache[name] = as_prefetched(model, rows if isinstance(rows, list) else list(rows))
+
+
+# SQLite keeps a decimal as an 8-byte float: 15 significant digits survive the round trip (PostgreSQL keeps them all).
+STORED_DIGITS = 15
+
+
+def decimals_stored_exactly(instances) -> bool:
+    """True when every DecimalField value of `instances` (loaded ones) reads back from the database equal to
+    what is in memory: within its field's decimal places and at most 15 significant digits, on either database.
+
+    For a body rendered from objects held in memory instead of read back (webhooks/payloads.py `render_held`):
+    a value the column would round (units typed with 12 decimals, a tiered price of 1/3) would not match.
+    """
+    for instance in instances:
+        deferred = instance.get_deferred_fields()
+        for field in instance._meta.concrete_fields:
+            if not isinstance(field, models.DecimalField) or field.attname in deferred:
+                continue
+            value = getattr(instance, field.attname)
+            if value is None:
+                continue
+            try:
+                value = Decimal(value)
+                if not value.is_finite() or value != value.quantize(Decimal(1).scaleb(-field.decimal_places)):
+                    return False
+            except InvalidOperation:  # more digits than the context holds
+                return False
+            if len(value.normalize().as_tuple().digits) > STORED_DIGITS:
+                return False
+    return True
 
 
 def is_unsaved(instance) -> bool:

@@ -53,13 +53,16 @@ def refresh_locked(invoice) -> None:
     refresh_locked_many([invoice])
 
 
-def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_unchanged: bool = False) -> set:
+def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_unchanged: bool = False,
+                        repriced: set | None = None) -> set:
     """refresh_locked for a batch of locked invoices, with a handful of queries for the whole batch.
 
     `fees_by_invoice` (invoice pk -> fees) spares loading the fees again; they are updated in
     place. Returns the pks of invoices that gained or lost fees (their list must be reloaded).
     With `skip_unchanged` (finalization), a draft priced since the last change of its usage and
     of its pricing (`is_priced_and_unchanged`) is left as it is: re-pricing it would give the same fees.
+    `repriced`, if given, receives the pks of the drafts that were priced again (their fees' figures
+    are the computed ones, in memory).
     """
     from plans.pricing import price
     from subscriptions.fees import compute_fees_many, fee_key
@@ -79,6 +82,8 @@ def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_u
         invoices = [i for i in invoices if i.pk not in unchanged]
         if not invoices:
             return set()
+    if repriced is not None:
+        repriced.update(i.pk for i in invoices)
     mark_priced(invoices)  # before the aggregation: an event committed after it moves the version again
     specs_by_invoice = compute_fees_many(invoices)
     if fees_by_invoice is None:
