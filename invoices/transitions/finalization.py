@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from core.db import decimals_stored_exactly, lock_in_order, seed_prefetched
+from core.db import decimals_stored_exactly, lock_in_order, seed_prefetched, with_children
 from coupons import ledger as coupons_ledger
 from credit_notes import ledger as credit_notes_ledger
 from wallets import ledger as wallets_ledger
@@ -29,7 +29,7 @@ from webhooks import outbox
 
 from .. import side_effects
 from core.bulk import bulk_update
-from ..models import Fee, FeeTax, InvalidTransition, Invoice
+from ..models import Fee, InvalidTransition, Invoice
 from ..numbering import assign_numbers
 from .refresh import refresh_locked_many
 from ..totals import ConsumptionPlan, compute_totals, lock_credit_holders, remember_loaded, save_computed
@@ -217,17 +217,14 @@ def _stored_exactly(invoice: Invoice) -> bool:
 
 
 def _load_fees(invoices: list[Invoice]) -> dict:
-    """Fees per invoice with their applied taxes attached as if prefetched (two queries keyed by invoice ids)."""
+    """Fees per invoice, in their order, with their applied taxes attached as if prefetched (one query keyed by invoice ids)."""
     by_invoice: dict = {}
     if not invoices:
         return by_invoice
-    ids = [invoice.pk for invoice in invoices]
-    taxes: dict = {}
-    for applied in FeeTax.objects.filter(fee__invoice_id__in=ids):
-        taxes.setdefault(applied.fee_id, []).append(applied)
     # A column nothing reads is left out (parsing timestamps is most of the load); the webhook body reads the others.
-    for fee in Fee.objects.filter(invoice_id__in=ids).defer(*UNREAD_FEE_FIELDS).order_by("position", "created_at"):
-        seed_prefetched(fee, "applied_taxes", taxes.get(fee.pk, []))
+    fees = with_children(Fee.objects.filter(invoice_id__in=[invoice.pk for invoice in invoices]), "applied_taxes",
+                         order_by=Fee._meta.ordering, defer=UNREAD_FEE_FIELDS)
+    for fee in fees:
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
     for fees in by_invoice.values():
         remember_loaded(fees)
