@@ -256,11 +256,17 @@ def webhook_invoices_held(invoices) -> dict[str, dict]:
             if subscription is not None and fee.subscription_id == subscription.pk:
                 fee.subscription = subscription
             fees.append(fee)
-    # Each catalogue row once per batch (a prefetch skips what a fee already carries: a one-off's add-ons).
-    prefetch_related_objects(
-        fees, "add_on", Prefetch("charge", queryset=Charge.objects.select_related("billable_metric")), "charge_filter",
-        "subscription__plan",
-    )
+    # Each catalogue row once per batch, for the fees that name one (a prefetch skips what a fee already
+    # carries: a one-off's add-ons, the charges finalization read).
+    for relation, lookups in (
+        ("add_on", ["add_on"]),
+        ("charge", [Prefetch("charge", queryset=Charge.objects.select_related("billable_metric")), "charge__billable_metric"]),
+        ("charge_filter", ["charge_filter"]),
+        ("subscription", ["subscription__plan"]),
+    ):
+        naming = [fee for fee in fees if getattr(fee, f"{relation}_id") is not None]
+        if naming:
+            prefetch_related_objects(naming, *lookups)
     return {str(invoice.pk): serialize_invoice(invoice) for invoice in invoices}
 
 

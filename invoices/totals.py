@@ -254,7 +254,7 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
             has_coupons=coupons_ledger.any_available(), has_notes=credit_notes_ledger.any_available(),
             has_wallets=wallets_ledger.any_available(),
         ).filter(Q(has_coupons=True) | Q(has_notes=True) | Q(has_wallets=True))
-        .values_list("pk", "has_coupons", "has_notes", "has_wallets")
+        .order_by().values_list("pk", "has_coupons", "has_notes", "has_wallets")
     )
     coupons = [pk for pk, has, _, _ in holding if has]
     notes = [pk for pk, _, has, _ in holding if has]

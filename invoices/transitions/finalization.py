@@ -147,7 +147,8 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     # Lago refreshes a draft from current usage before finalizing it; one priced since its last
     # usage or pricing change would come out the same, so it is not re-aggregated (the usage watermark).
     repriced: set = set()
-    changed = refresh_locked_many(drafts, fees_by_invoice, skip_unchanged=True, repriced=repriced)
+    charges: dict = {}  # the drafts' plans' charges, read by the check: the webhook bodies name their metrics
+    changed = refresh_locked_many(drafts, fees_by_invoice, skip_unchanged=True, repriced=repriced, charges=charges)
     if changed:
         reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
         for pk in changed:
@@ -178,7 +179,11 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     # The body is rendered now, from the invoice as saved (number, dates, totals, fees, taxes: held here,
     # not read back, unless a figure computed in memory is one the database would round): webhooks/payloads.py.
     for invoice, _ in finalized:
-        seed_prefetched(invoice, "fees", fees_by_invoice.get(invoice.pk, []))
+        fees = fees_by_invoice.get(invoice.pk, [])
+        seed_prefetched(invoice, "fees", fees)
+        for fee in fees:
+            if fee.charge_id in charges:
+                fee.charge = charges[fee.charge_id]
     outbox.record_many([
         outbox.event(_created_webhook_type(i), i, held=(i.pk not in repriced and i.pk not in new) or _stored_exactly(i))
         for i, _ in finalized
