@@ -245,8 +245,8 @@ def webhook_invoices_held(invoices) -> dict[str, dict]:
     from plans.models import Charge
 
     invoices = list(invoices)
-    customers = list({invoice.customer_id: invoice.customer for invoice in invoices}.values())
-    prefetch_related_objects(customers, "taxes", "metadata")
+    # Every customer instance (several drafts of one customer each hold their own): one query per relation for all.
+    prefetch_related_objects(list({id(invoice.customer): invoice.customer for invoice in invoices}.values()), "taxes", "metadata")
     fees = []
     for invoice in invoices:
         subscription = invoice.subscription if invoice.subscription_id else None

@@ -54,10 +54,10 @@ def rich_customer(taxes, *, credits=True):
     return cust
 
 
-def subscription_draft(cust, *, late_event=False):
+def subscription_draft(cust, *, late_event=False, n=1):
     plan = b.plan(amount_cents=1999)
-    calls = b.metric("count", code=f"calls-{cust.pk}")
-    seats = b.metric("count", code=f"seats-{cust.pk}", filters={"tier": ["pro", "basic"]})
+    calls = b.metric("count", code=f"calls-{cust.pk}-{n}")
+    seats = b.metric("count", code=f"seats-{cust.pk}-{n}", filters={"tier": ["pro", "basic"]})
     b.charge(plan, calls, "standard", {"amount": "0.0125"})
     graduated = b.charge(plan, seats, "graduated", TIERS)
     b.charge_filter(graduated, {"tier": ["pro"]}, {"amount": "5"}, invoice_display_name="Pro seats")
@@ -104,12 +104,14 @@ def test_a_draft_priced_again_at_finalization_held_body_equals_the_read_back():
 
 def test_a_batch_of_two_customers_held_bodies_equal_the_read_back():
     vat, local = f.tax(code="vat", rate="20"), f.tax(code="local", rate="8.5")
-    first = subscription_draft(rich_customer([vat, local]))
+    rich = rich_customer([vat, local])
+    first = subscription_draft(rich)
     second = subscription_draft(rich_customer([local], credits=False))
+    third = subscription_draft(rich, n=2)  # a second draft of the first customer: what the first left of its credits
     with transaction.atomic():
-        outcomes = finalize_invoices([first.pk, second.pk], c.SYSTEM)
-        assert [o.result for o in outcomes] == ["finalized", "finalized"]
-        for draft in (first, second):
+        outcomes = finalize_invoices([first.pk, second.pk, third.pk], c.SYSTEM)
+        assert [o.result for o in outcomes] == ["finalized"] * 3
+        for draft in (first, second, third):
             assert stored_body(draft.pk) == payloads.body("invoice.created", "invoice", read_back(draft.pk))
 
 
