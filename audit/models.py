@@ -27,7 +27,9 @@ class AuditLogQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        # No savepoint inside the caller's transaction (two statements per write): if the INSERT fails, the
+        # whole transaction rolls back, the head's advance with it.
+        with transaction.atomic(using=self.db, savepoint=False):
             AuditChainHead.append(objs)
             return super().bulk_create(objs, *args, **kwargs)
 
@@ -84,7 +86,7 @@ class AuditLogEntry(models.Model):
     def save(self, *args, **kwargs):
         if not is_unsaved(self):
             raise PermissionError("The audit log is append-only.")
-        with transaction.atomic(using=kwargs.get("using")):
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):  # as bulk_create: no savepoint
             AuditChainHead.append([self])
             super().save(*args, **kwargs)
 

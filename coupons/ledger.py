@@ -8,7 +8,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,6 +26,11 @@ class CouponUse:
     applied_coupon: AppliedCoupon
     amount_cents: int
     fee_shares: tuple[tuple[object, int], ...]
+
+
+def any_available() -> Exists:
+    """Whether the customer at OuterRef("pk") has a coupon `lock_available` would return (to annotate customers)."""
+    return Exists(AppliedCoupon.objects.filter(customer_id=OuterRef("pk")).active())
 
 
 def lock_available(customer_ids) -> dict:

@@ -6,6 +6,8 @@ row, the balance decremented); voiding calls `give_back`. Nothing here imports `
 """
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from coupons.models import Credit
 
 from .models import CreditNote
@@ -23,6 +25,11 @@ def _with_balance():
     return CreditNote.objects.filter(
         status=CreditNote.Status.FINALIZED, credit_status=CreditNote.CreditStatus.AVAILABLE, balance_amount_cents__gt=0,
     )
+
+
+def any_available() -> Exists:
+    """Whether the customer at OuterRef("pk") has a note `lock_available` would return (to annotate customers)."""
+    return Exists(_with_balance().filter(customer_id=OuterRef("pk")))
 
 
 def lock_available(customer_ids) -> dict:

@@ -8,6 +8,6 @@ class InvoicesConfig(AppConfig):
     def ready(self):
         from webhooks.payloads import register
 
-        from .serializers import webhook_invoices
+        from .serializers import webhook_invoices, webhook_invoices_held
 
-        register("invoice", webhook_invoices)
+        register("invoice", webhook_invoices, held=webhook_invoices_held)

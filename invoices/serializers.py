@@ -229,6 +229,47 @@ def _fee_item(fee: Fee) -> dict:
     }
 
 
+def webhook_invoices_held(invoices) -> dict[str, dict]:
+    """webhook_invoices' objects, byte for byte, from invoices the caller holds as its transaction wrote them
+    (finalization), instead of reading them back.
+
+    Each invoice carries, loaded or as if prefetched: its customer with the customer's billing entity, its
+    billing entity, its subscription with the plan, `applied_taxes`, and `fees` in their order (position,
+    created_at), each fee with its `applied_taxes`; no DecimalField value the database would round
+    (`core.db.decimals_stored_exactly`). What finalization does not read is loaded here once for the batch:
+    the customers' taxes and metadata, the fees' add-ons, charges (with their metrics) and charge filters.
+    tests/test_webhook_held_bodies.py renders both ways and compares.
+    """
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from plans.models import Charge
+
+    invoices = list(invoices)
+    # Every customer instance (several drafts of one customer each hold their own): one query per relation for all.
+    prefetch_related_objects(list({id(invoice.customer): invoice.customer for invoice in invoices}.values()), "taxes", "metadata")
+    fees = []
+    for invoice in invoices:
+        subscription = invoice.subscription if invoice.subscription_id else None
+        if subscription is not None and subscription.customer_id == invoice.customer_id:
+            subscription.customer = invoice.customer  # the one the read-back joins (subscription__customer)
+        for fee in invoice.fees.all():
+            if subscription is not None and fee.subscription_id == subscription.pk:
+                fee.subscription = subscription
+            fees.append(fee)
+    # Each catalogue row once per batch, for the fees that name one (a prefetch skips what a fee already
+    # carries: a one-off's add-ons, the charges finalization read).
+    for relation, lookups in (
+        ("add_on", ["add_on"]),
+        ("charge", [Prefetch("charge", queryset=Charge.objects.select_related("billable_metric")), "charge__billable_metric"]),
+        ("charge_filter", ["charge_filter"]),
+        ("subscription", ["subscription__plan"]),
+    ):
+        naming = [fee for fee in fees if getattr(fee, f"{relation}_id") is not None]
+        if naming:
+            prefetch_related_objects(naming, *lookups)
+    return {str(invoice.pk): serialize_invoice(invoice) for invoice in invoices}
+
+
 def webhook_invoices(ids) -> dict[str, dict]:
     """The `invoice` object of invoice.* webhooks: the API's full invoice (fees, taxes, customer), read in
     the caller's transaction, so it is the invoice as the change left it (webhooks/payloads.py)."""

@@ -13,6 +13,8 @@ invoice is finalized (seed 002), so a draft shows fees and taxes only.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
+
 from core.db import lock_in_order, seed_prefetched
 from core.money import round_cents
 from coupons import ledger as coupons_ledger
@@ -237,14 +239,30 @@ def lock_credit_customers(invoices: list[Invoice]) -> list:
 
 def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
     """Lock the customers of `invoices` (`lock_credit_customers`), then load and lock their coupon,
-    credit-note and wallet rows: one query per ledger for the whole batch, whatever its size."""
+    credit-note and wallet rows: one query per ledger that holds anything for them, whatever the batch's size.
+
+    Which ledgers do is one look first (most customers have no coupon, credit note or wallet at all), taken
+    after the customers' locks, never folded into them: a statement that waited for a lock still sees the
+    other tables as they were when it started, and would miss a balance the lock holder (a top-up, a void
+    giving credits back) committed meanwhile.
+    """
     ids = lock_credit_customers(invoices)
     if not ids:
         return HeldCredits()
+    holding = list(
+        Customer.objects.filter(pk__in=ids).annotate(
+            has_coupons=coupons_ledger.any_available(), has_notes=credit_notes_ledger.any_available(),
+            has_wallets=wallets_ledger.any_available(),
+        ).filter(Q(has_coupons=True) | Q(has_notes=True) | Q(has_wallets=True))
+        .order_by().values_list("pk", "has_coupons", "has_notes", "has_wallets")
+    )
+    coupons = [pk for pk, has, _, _ in holding if has]
+    notes = [pk for pk, _, has, _ in holding if has]
+    wallets = [pk for pk, _, _, has in holding if has]
     return HeldCredits(
-        coupons=coupons_ledger.lock_available(ids),
-        credit_notes=credit_notes_ledger.lock_available(ids),
-        wallets=wallets_ledger.lock_available(ids),
+        coupons=coupons_ledger.lock_available(coupons) if coupons else {},
+        credit_notes=credit_notes_ledger.lock_available(notes) if notes else {},
+        wallets=wallets_ledger.lock_available(wallets) if wallets else {},
     )
 
 
@@ -282,11 +300,13 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
         return (str(tax_id), code, name, Decimal(rate), fees_amount, amount)
 
     stored: dict = {}
+    stored_rows: dict = {}
     existing = [invoice for invoice, _, _ in items if invoice.pk not in new_ids]
-    for invoice_id, *line in InvoiceTax.objects.filter(invoice__in=existing).values_list(
-        "invoice_id", "tax_id", "tax_code", "tax_name", "tax_rate", "fees_amount_cents", "amount_cents"
-    ) if existing else ():
-        stored.setdefault(invoice_id, []).append(key(*line))
+    for row in InvoiceTax.objects.filter(invoice__in=existing) if existing else ():
+        stored_rows.setdefault(row.invoice_id, []).append(row)
+        stored.setdefault(row.invoice_id, []).append(
+            key(row.tax_id, row.tax_code, row.tax_name, row.tax_rate, row.fees_amount_cents, row.amount_cents)
+        )
     changed = [
         (invoice, totals) for invoice, _, totals in items
         if sorted(stored.get(invoice.pk, [])) != sorted(
@@ -303,9 +323,7 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
                 tax_rate=line.tax_rate, fees_amount_cents=line.fees_amount_cents, amount_cents=line.amount_cents,
             ))
     InvoiceTax.objects.bulk_create([row for rows in written.values() for row in rows], batch_size=1000)
-    # Where the stored lines are now known (just written, or none at all), keep them on the invoice
-    # as if prefetched: whoever answers with it next (the API) need not read them back.
+    # The stored lines are now known (just written, or read above and unchanged): keep them on the invoice
+    # as if prefetched, so whoever answers with it next (the webhook body, the API) need not read them back.
     for invoice, _, _ in items:
-        rows = written.get(invoice.pk, None if stored.get(invoice.pk) else [])
-        if rows is not None:
-            seed_prefetched(invoice, "applied_taxes", rows)
+        seed_prefetched(invoice, "applied_taxes", written.get(invoice.pk, stored_rows.get(invoice.pk, [])))

@@ -5,8 +5,13 @@
 - `core.db.is_unsaved` reads `Model._state.adding`;
 - `core.db.lock_in_order` builds SELECT ... FOR UPDATE in primary-key order;
 - `core.bulk.bulk_update`'s PostgreSQL path runs through a Django cursor wrapper (seen by query capture);
-- `core.queue.enqueue_many` reads django_q's `Conf.SYNC`.
+- `core.queue.enqueue_many` reads django_q's `Conf.SYNC`; `core.queue.queues_in_transaction` also `Conf.ORM`
+  and the ORM broker's class;
+- `core.db.with_children` builds instances with `Model.from_db` (public) from one LEFT JOIN, and seeds the children;
+  `core.db.decimals_stored_exactly` reads the DecimalFields' places (SQLite keeps 15 significant digits).
 """
+from decimal import Decimal
+
 import django
 import pytest
 from django.db import connection, transaction
@@ -116,3 +121,48 @@ def test_large_text_fields_are_bulk_inserted_as_values_rows_not_unnest():
     insert = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT"))
     assert "UNNEST" not in insert.upper() and insert.count("VALUES") == 1
     assert WebhookEvent.objects.filter(object_id__in=["0", "1", "2"]).count() == 3
+
+
+def test_django_q_orm_broker_is_what_queues_in_transaction_checks(monkeypatch):
+    """core.queue.queues_in_transaction reads Conf.SYNC and Conf.ORM and knows the ORM broker by its class."""
+    from django_q.brokers import get_broker
+    from django_q.brokers.orm import ORM
+    from django_q.conf import Conf
+
+    from core.queue import queues_in_transaction
+
+    assert Conf.ORM == "default" and isinstance(get_broker(), ORM)
+    assert not queues_in_transaction()  # sync mode (tests): the task would run at once, inside the transaction
+    monkeypatch.setattr(Conf, "SYNC", False)
+    with transaction.atomic():
+        assert queues_in_transaction() and not queues_in_transaction("other")
+
+
+def test_with_children_reads_parents_and_their_children_in_one_query(django_assert_num_queries):
+    from core.db import with_children
+
+    ten, five = f.tax(code="b-ten", rate="10"), f.tax(code="a-five", rate="5")
+    invoice = f.invoice(fees=[(1, 100), (2, 50), (3, 10)])
+    fees = list(Fee.objects.filter(invoice=invoice).order_by("position"))
+    FeeTax.objects.bulk_create([FeeTax(fee=fees[0], tax=ten, tax_code=ten.code, tax_name="Ten", tax_rate=ten.rate),
+                                FeeTax(fee=fees[0], tax=five, tax_code=five.code, tax_name="Five", tax_rate=five.rate),
+                                FeeTax(fee=fees[2], tax=ten, tax_code=ten.code, tax_name="Ten", tax_rate=ten.rate)])
+    with django_assert_num_queries(1):
+        loaded = with_children(Fee.objects.filter(invoice=invoice), "applied_taxes", order_by=["-position"], defer=["updated_at"])
+        taxes = [[t.tax_code for t in fee.applied_taxes.all()] for fee in loaded]
+        assert all(t.fee is fee for fee in loaded for t in fee.applied_taxes.all())
+    assert [fee.pk for fee in loaded] == [fee.pk for fee in reversed(fees)]
+    assert taxes == [["b-ten"], [], ["a-five", "b-ten"]]
+    assert loaded[0].get_deferred_fields() == {"updated_at"} and loaded[0].amount_cents == 30
+    assert [t.pk for t in loaded[2].applied_taxes.all()] == list(FeeTax.objects.filter(fee=fees[0]).values_list("pk", flat=True))
+
+
+def test_decimals_stored_exactly_knows_what_a_column_would_round():
+    from core.db import decimals_stored_exactly
+
+    fee = Fee(units=Decimal("2.5"), precise_amount_cents=Decimal("1234.000000000000001"))
+    assert not decimals_stored_exactly([fee])  # 19 significant digits: SQLite keeps 15
+    fee.precise_amount_cents = Decimal("1234.5")
+    assert decimals_stored_exactly([fee])
+    fee.units = Decimal("1.123456789012")  # 12 decimals; the column keeps 10
+    assert not decimals_stored_exactly([fee])

@@ -9,7 +9,7 @@ invoices in `wallets.top_ups`; nothing here imports `invoices`.
 """
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from customers.models import Customer
@@ -36,6 +36,11 @@ def lock_customer(customer_id) -> None:
 
 def _with_balance():
     return Wallet.objects.filter(status=Wallet.Status.ACTIVE, balance_cents__gt=0)
+
+
+def any_available() -> Exists:
+    """Whether the customer at OuterRef("pk") has a wallet `lock_available` would return (to annotate customers)."""
+    return Exists(_with_balance().filter(customer_id=OuterRef("pk")))
 
 
 def lock_available(customer_ids) -> dict:

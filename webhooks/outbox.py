@@ -2,8 +2,10 @@
 
 record_many renders each event's body from the object as the transaction sees it (the change made,
 not yet committed) and stores it on the event; in the same transaction it writes one WebhookDelivery
-per (event, endpoint that wants its type). After commit, one django-q2 task per delivery sends the
-stored bytes. A delivery whose task could not be queued is picked up by the retry sweep.
+per (event, endpoint that wants its type) and one django-q2 task per delivery that sends the stored
+bytes: queued as rows of the same transaction with the ORM broker (the worker sees them at commit), else
+after commit (sync mode, where a task runs as it is queued). A delivery whose task could not be queued
+is picked up by the retry sweep.
 """
 import logging
 from collections import defaultdict
@@ -24,13 +26,19 @@ DELIVER = "webhooks.delivery.deliver"
 UNQUEUED_AFTER = timedelta(seconds=60)
 
 
-def event(webhook_type: str, obj) -> WebhookEvent:
-    """An unsaved outbox row for `obj` (for bulk writers); its body is rendered by record_many."""
-    return WebhookEvent(
+def event(webhook_type: str, obj, *, held: bool = False) -> WebhookEvent:
+    """An unsaved outbox row for `obj` (for bulk writers); its body is rendered by record_many.
+
+    `held`: `obj` carries what its type's body shows, as this transaction wrote it, so the body is
+    rendered from it instead of read back (webhooks/payloads.py `render_held`).
+    """
+    row = WebhookEvent(
         webhook_type=webhook_type,
         object_type=OBJECT_TYPES.get(obj._meta.label_lower, obj._meta.model_name),
         object_id=str(obj.pk),
     )
+    row.held_object = obj if held else None
+    return row
 
 
 def record(webhook_type: str, obj) -> WebhookEvent:
@@ -39,10 +47,17 @@ def record(webhook_type: str, obj) -> WebhookEvent:
 
 def render(events: list[WebhookEvent]) -> None:
     """Set each event's payload: one batch query set per object type (webhooks/payloads.py)."""
-    by_type = defaultdict(list)
+    by_type, held_by_type = defaultdict(list), defaultdict(list)
     for e in events:
-        by_type[e.object_type].append(e.object_id)
-    objects = {object_type: payloads.render_objects(object_type, ids) for object_type, ids in by_type.items()}
+        if getattr(e, "held_object", None) is not None:
+            held_by_type[e.object_type].append(e.held_object)
+        else:
+            by_type[e.object_type].append(e.object_id)
+    objects = defaultdict(dict)
+    for object_type, held in held_by_type.items():
+        objects[object_type].update(payloads.render_held(object_type, held))
+    for object_type, ids in by_type.items():
+        objects[object_type].update(payloads.render_objects(object_type, ids))
     for e in events:
         e.payload = payloads.body(e.webhook_type, e.object_type, objects[e.object_type][str(e.object_id)])
 
@@ -57,22 +72,35 @@ def record_many(events: list[WebhookEvent]) -> list[WebhookEvent]:
     endpoints = list(WebhookEndpoint.objects.all())
     if not endpoints:
         return created
-    # The first attempt is queued right after commit. If that fails, the sweep queues it once this has passed.
-    first_due = timezone.now() + UNQUEUED_AFTER
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=e, endpoint=endpoint, next_attempt_at=first_due)
-         for e in created for endpoint in endpoints if endpoint.wants(e.webhook_type)]
-    )
+    # The first attempt is queued with the change (or right after its commit). If that fails, the sweep
+    # queues it once this has passed.
+    now = timezone.now()
+    deliveries = [WebhookDelivery(event=e, endpoint=endpoint, next_attempt_at=now + UNQUEUED_AFTER)
+                  for e in created for endpoint in endpoints if endpoint.wants(e.webhook_type)]
+    from core.queue import enqueue_in_transaction, queues_in_transaction  # django_q: imported once the apps are ready
+
+    if queues_in_transaction():
+        # The tasks are rows of this transaction (the ORM broker): the worker sees them at commit, with the
+        # deliveries, and a rollback takes both away. The ids are the rows' own (uuid4), known before the INSERT.
+        for delivery, task_id in zip(deliveries, enqueue_in_transaction(_tasks([str(d.id) for d in deliveries]))):
+            delivery.queued_at = now if task_id is not None else None
+        WebhookDelivery.objects.bulk_create(deliveries)
+        return created
+    deliveries = WebhookDelivery.objects.bulk_create(deliveries)
     schedule_delivery([d.id for d in deliveries])
     return created
 
 
 def schedule_delivery(delivery_ids) -> None:
-    """Queue one delivery task per row after commit (never inside the change's transaction)."""
+    """Queue one delivery task per row after commit (where the tasks cannot be rows of the change's transaction)."""
     if not delivery_ids:
         return
     ids = [str(i) for i in delivery_ids]
     transaction.on_commit(lambda: queue_now(ids))
+
+
+def _tasks(ids: list[str]) -> list:
+    return [(DELIVER, (delivery_id,), {"task_name": f"webhook-{delivery_id}"}) for delivery_id in ids]
 
 
 def queue_now(ids: list[str]) -> list[str]:
@@ -82,7 +110,7 @@ def queue_now(ids: list[str]) -> list[str]:
 
     now = timezone.now()
     try:
-        results = enqueue_many((DELIVER, (delivery_id,), {"task_name": f"webhook-{delivery_id}"}) for delivery_id in ids)
+        results = enqueue_many(_tasks(ids))
     except Exception:  # the queue's own transaction failed (broker database gone): nothing is queued
         logger.exception("Webhook deliveries %s were not queued; the retry sweep will queue them", ", ".join(ids))
         return []

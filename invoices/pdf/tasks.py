@@ -1,6 +1,7 @@
 """The django-q2 task that renders and stores an invoice's PDF, after the change has committed.
 
-Queued per finalized invoice by `invoices.side_effects.invoices_finalized`, and
+Queued per finalized invoice by `invoices.side_effects.invoices_finalized`, with the
+finalization's transaction (`queue_invoice_pdfs_with_transaction`), and
 again by voiding (the stored PDF then carries the VOIDED stamp). A failed render
 is written to `pdf_error` (visible on the invoice page) and re-raised so the
 cluster retries it (`ack_failure=False`: the broker re-delivers it up to
@@ -8,7 +9,7 @@ Q_CLUSTER["max_attempts"] times). It never touches the invoice's frozen fields,
 so it cannot interfere with finalization.
 """
 from core.documents import render_and_store
-from core.queue import enqueue_many, run_each
+from core.queue import enqueue_many, enqueue_with_transaction, run_each
 
 from ..models import Invoice
 from .render import render_invoice_pdf_bytes
@@ -27,12 +28,23 @@ def queue_invoice_pdfs(invoice_ids) -> None:
     surfaces here): the invoice is committed, the error is in `pdf_error`, and the download
     view renders a missing PDF on demand.
     """
+    enqueue_many(_tasks(invoice_ids))
+
+
+def queue_invoice_pdfs_with_transaction(invoice_ids) -> None:
+    """Queue the renders from inside the transaction that finalizes these invoices: the worker sees the
+    tasks when it commits (a rollback takes them away), or they are queued after commit where they cannot
+    join it (core/queue.py `enqueue_with_transaction`; sync mode renders after commit, as before)."""
+    enqueue_with_transaction(_tasks(invoice_ids))
+
+
+def _tasks(invoice_ids) -> list:
     ids = [str(invoice_id) for invoice_id in invoice_ids]
     chunks = [ids[i:i + PDFS_PER_TASK] for i in range(0, len(ids), PDFS_PER_TASK)]
-    enqueue_many(
+    return [
         (TASK, (chunk,), {"ack_failure": False, "task_name": f"invoice-pdf-{chunk[0]}" + (f"+{len(chunk) - 1}" if len(chunk) > 1 else "")})
         for chunk in chunks
-    )
+    ]
 
 
 def render_invoice_pdfs(invoice_ids) -> dict:

@@ -9,8 +9,8 @@ REST API and the grace-period worker all end up in `finalize_invoices`
 locks the invoice rows, re-checks that each is still a draft (so losing a race
 is a clean "not a draft" outcome, never a second finalization), recomputes the
 totals, numbers the invoice from a locked counter, writes the audit entry and
-the webhook event in the same transaction, and leaves side effects (PDF,
-delivery) to after commit.
+the webhook event in the same transaction, and queues the side effects (PDF,
+delivery) with it: the worker sees them once it commits (invoices/side_effects.py).
 
 Upstream mode: `finalize_invoices` hands the ids to the FINALIZE delegate (transitions/delegation.py;
 upstream/finalization.py), which returns Outcomes whose `upstream_failed` marks a refusal by Lago.
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from core.db import lock_in_order, seed_prefetched
+from core.db import decimals_stored_exactly, lock_in_order, seed_prefetched, with_children
 from coupons import ledger as coupons_ledger
 from credit_notes import ledger as credit_notes_ledger
 from wallets import ledger as wallets_ledger
@@ -33,7 +33,7 @@ from webhooks import outbox
 from .. import side_effects
 from . import delegation
 from core.bulk import bulk_update
-from ..models import Fee, FeeTax, InvalidTransition, Invoice
+from ..models import Fee, InvalidTransition, Invoice
 from ..numbering import assign_numbers
 from .refresh import refresh_locked_many
 from ..totals import ConsumptionPlan, compute_totals, lock_credit_holders, remember_loaded, save_computed
@@ -139,7 +139,9 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     fees_by_invoice.update((invoice.pk, remember_loaded(new[invoice.pk].fees)) for invoice in drafts if invoice.pk in new)
     # Lago refreshes a draft from current usage before finalizing it; one priced since its last
     # usage or pricing change would come out the same, so it is not re-aggregated (the usage watermark).
-    changed = refresh_locked_many(drafts, fees_by_invoice, skip_unchanged=True)
+    repriced: set = set()
+    charges: dict = {}  # the drafts' plans' charges, read by the check: the webhook bodies name their metrics
+    changed = refresh_locked_many(drafts, fees_by_invoice, skip_unchanged=True, repriced=repriced, charges=charges)
     if changed:
         reloaded = _load_fees([invoice for invoice in drafts if invoice.pk in changed])
         for pk in changed:
@@ -167,8 +169,18 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     for invoice, _ in finalized:
         invoice.finalized_at = now
     _save([invoice for invoice, _, _ in computed])
-    # The body is rendered now, from the saved invoice (number, dates, totals, fees): webhooks/payloads.py.
-    outbox.record_many([outbox.event(_created_webhook_type(i), i) for i, _ in finalized])
+    # The body is rendered now, from the invoice as saved (number, dates, totals, fees, taxes: held here,
+    # not read back, unless a figure computed in memory is one the database would round): webhooks/payloads.py.
+    for invoice, _ in finalized:
+        fees = fees_by_invoice.get(invoice.pk, [])
+        seed_prefetched(invoice, "fees", fees)
+        for fee in fees:
+            if fee.charge_id in charges:
+                fee.charge = charges[fee.charge_id]
+    outbox.record_many([
+        outbox.event(_created_webhook_type(i), i, held=(i.pk not in repriced and i.pk not in new) or _stored_exactly(i))
+        for i, _ in finalized
+    ])
 
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
@@ -177,7 +189,7 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     )
     finalized_ids = [invoice.pk for invoice, _ in finalized]
     if finalized_ids:
-        transaction.on_commit(lambda: side_effects.invoices_finalized(finalized_ids))
+        side_effects.invoices_finalized(finalized_ids)  # queued with this transaction (or after its commit)
 
     results = {invoice.pk: Outcome(invoice.pk, FINALIZED, invoice) for invoice, _ in finalized}
     results.update({invoice.pk: Outcome(invoice.pk, CLOSED, invoice) for invoice, _ in closed})
@@ -194,25 +206,30 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
     return outcomes
 
 
+def _stored_exactly(invoice: Invoice) -> bool:
+    """The figures computed in memory for `invoice` (a re-priced draft, a new one) read back from the database as they are."""
+    fees = list(invoice.fees.all())
+    return decimals_stored_exactly(
+        [invoice, *invoice.applied_taxes.all(), *fees, *(applied for fee in fees for applied in fee.applied_taxes.all())]
+    )
+
+
 def _load_fees(invoices: list[Invoice]) -> dict:
-    """Fees per invoice with their applied taxes attached as if prefetched (two queries keyed by invoice ids)."""
+    """Fees per invoice, in their order, with their applied taxes attached as if prefetched (one query keyed by invoice ids)."""
     by_invoice: dict = {}
     if not invoices:
         return by_invoice
-    ids = [invoice.pk for invoice in invoices]
-    taxes: dict = {}
-    for applied in FeeTax.objects.filter(fee__invoice_id__in=ids):
-        taxes.setdefault(applied.fee_id, []).append(applied)
-    # Columns neither the refresh nor the totals read are left out (parsing timestamps is most of the load).
-    for fee in Fee.objects.filter(invoice_id__in=ids).defer(*UNREAD_FEE_FIELDS).order_by("position", "created_at"):
-        seed_prefetched(fee, "applied_taxes", taxes.get(fee.pk, []))
+    # A column nothing reads is left out (parsing timestamps is most of the load); the webhook body reads the others.
+    fees = with_children(Fee.objects.filter(invoice_id__in=[invoice.pk for invoice in invoices]), "applied_taxes",
+                         order_by=Fee._meta.ordering, defer=UNREAD_FEE_FIELDS)
+    for fee in fees:
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
     for fees in by_invoice.values():
         remember_loaded(fees)
     return by_invoice
 
 
-UNREAD_FEE_FIELDS = ["created_at", "updated_at", "from_datetime", "to_datetime", "add_on"]
+UNREAD_FEE_FIELDS = ["updated_at"]
 
 
 def apply_plan(invoice: Invoice, plan: ConsumptionPlan) -> None:

@@ -59,13 +59,16 @@ def refresh_locked(invoice) -> None:
     refresh_locked_many([invoice])
 
 
-def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_unchanged: bool = False) -> set:
+def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_unchanged: bool = False,
+                        repriced: set | None = None, charges: dict | None = None) -> set:
     """refresh_locked for a batch of locked invoices, with a handful of queries for the whole batch.
 
     `fees_by_invoice` (invoice pk -> fees) spares loading the fees again; they are updated in
     place. Returns the pks of invoices that gained or lost fees (their list must be reloaded).
     With `skip_unchanged` (finalization), a draft priced since the last change of its usage and
     of its pricing (`is_priced_and_unchanged`) is left as it is: re-pricing it would give the same fees.
+    `repriced`, if given, receives the pks of the drafts that were priced again (their fees' figures
+    are the computed ones, in memory); `charges` the charges the check read (`priced_and_unchanged`).
     """
     from plans.pricing import price
     from subscriptions.fees import compute_fees_many, fee_key
@@ -81,10 +84,12 @@ def refresh_locked_many(invoices, fees_by_invoice: dict | None = None, *, skip_u
             if invoice.subscription_id in loaded:
                 invoice.subscription = loaded[invoice.subscription_id]
     if skip_unchanged:
-        unchanged = priced_and_unchanged(invoices)
+        unchanged = priced_and_unchanged(invoices, charges)
         invoices = [i for i in invoices if i.pk not in unchanged]
         if not invoices:
             return set()
+    if repriced is not None:
+        repriced.update(i.pk for i in invoices)
     mark_priced(invoices)  # before the aggregation: an event committed after it moves the version again
     specs_by_invoice = compute_fees_many(invoices)
     if fees_by_invoice is None:
@@ -150,14 +155,15 @@ def mark_priced(invoices) -> None:
     REPRICED["count"] += len(invoices)
 
 
-def priced_and_unchanged(invoices) -> set:
+def priced_and_unchanged(invoices, charges: dict | None = None) -> set:
     """The pks of drafts whose fees already are what a re-pricing would compute.
 
     A draft qualifies when it was priced (`priced_at`) at the current usage watermark of its
     subscription, and nothing the pricing reads changed since: the plan, the subscription, the
     customer (its time zone decides the period), the plan's charges and their metrics (a filter is
     edited through its charge, which bumps the charge). Taxes are not re-read by a refresh, and an
-    operator's fee edit clears `priced_at`. One query for the watermarks, one for the charges.
+    operator's fee edit clears `priced_at`. One query for the watermarks, one for the charges;
+    `charges`, if given, receives those charges ({pk: Charge}, with their billable metrics).
     """
     from plans.models import Charge
     from usage import watermark
@@ -174,10 +180,11 @@ def priced_and_unchanged(invoices) -> set:
     if not candidates:
         return set()
     latest: dict = {}
-    for plan_id, charged, measured in Charge.objects.filter(plan_id__in={i.subscription.plan_id for i in candidates}).values_list(
-        "plan_id", "updated_at", "billable_metric__updated_at"
-    ):
-        latest[plan_id] = max(latest.get(plan_id, charged), charged, measured)
+    for charge in Charge.objects.filter(plan_id__in={i.subscription.plan_id for i in candidates}).select_related("billable_metric"):
+        changed = max(charge.updated_at, charge.billable_metric.updated_at)
+        latest[charge.plan_id] = max(latest.get(charge.plan_id, changed), changed)
+        if charges is not None:
+            charges[charge.pk] = charge
     return {i.pk for i in candidates if latest.get(i.subscription.plan_id, i.priced_at) <= i.priced_at}
 
 
