@@ -6,8 +6,8 @@ class UpstreamConfig(AppConfig):
 
     Wires itself into lower apps here (as webhook payload builders are): the delegates of the
     transition hooks (`invoices.transitions.delegation`: finalize, refresh, void, one-off invoice,
-    credit note and its void, fee edit, regenerate) that every door reaches through its transition, and, after migrate, the
-    sync schedule. Both do nothing while LAGO_API_URL is unset (standalone mode).
+    credit note and its void, fee edit, regenerate) that every door reaches through its transition, after migrate the
+    sync schedule, the readiness checks and the close dashboard's sync panel. All do nothing in standalone mode.
     """
 
     name = "upstream"
@@ -34,3 +34,9 @@ class UpstreamConfig(AppConfig):
         from .readiness import register as register_readiness_checks
 
         register_readiness_checks()  # a mirrored draft changed in Lago, or synced too long ago (upstream/readiness.py)
+
+        from invoices.dashboard import add_panel
+
+        from .dashboard import TEMPLATE, sync_panel
+
+        add_panel("upstream_sync", TEMPLATE, sync_panel, when=config.enabled)  # the close dashboard: the last sync runs
