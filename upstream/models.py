@@ -49,10 +49,22 @@ class InvoiceMirror(models.Model):
     fingerprint = models.CharField(max_length=64)
     changed_upstream_at = models.DateTimeField(
         null=True, blank=True, help_text="When a sync found this draft changed in Lago since the previous sync (review it again).")
+    customer_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sync found this draft's customer changed in Lago (its mirrored fields).")
+    subscription_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sync found a subscription of this draft's customer changed in Lago.")
 
     class Meta:
         indexes = [models.Index(fields=["synced_at"], name="upstream_mirror_synced_idx")]
 
+    def changes(self) -> list[tuple[str, object]]:
+        """What a sync found changed in Lago, [(what, when)]: customer, subscription, invoice."""
+        return [(what, when) for what, when in [("customer", self.customer_changed_at), ("subscription", self.subscription_changed_at),
+                                                ("invoice", self.changed_upstream_at)] if when]
+
     @property
     def readiness(self) -> str:
-        return "changed upstream since last sync" if self.changed_upstream_at else "as last synced"
+        changes = self.changes()
+        if not changes:
+            return "as last synced"
+        return f"changed upstream since last sync ({', '.join(what for what, _ in changes)})"
