@@ -30,6 +30,12 @@ class UpstreamConfig(AppConfig):
         ]:
             delegation.delegate_to(hook, delegate, when=config.enabled)
         post_migrate.connect(schedules.ensure_schedule, sender=self)
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import UpstreamSettings
+
+        for signal in (post_save, post_delete):  # the admin's configuration, read through a cache (upstream/config.py)
+            signal.connect(config.forget, sender=UpstreamSettings, dispatch_uid="upstream-config-forget")
 
         from .readiness import register as register_readiness_checks
 

@@ -10,7 +10,6 @@ Standalone both are a condition no row meets, with no join.
 """
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ NO_ROW = Q(pk__isnull=True)
 
 
 def stale_before():
-    return timezone.now() - timedelta(minutes=2 * settings.LAGO_SYNC_INTERVAL_MINUTES)
+    return timezone.now() - timedelta(minutes=2 * config.sync_interval_minutes())
 
 
 def _changed_upstream() -> Q:
@@ -47,7 +46,7 @@ def _mirror_details(invoice) -> dict:
         outcome = f"failed: {last.errors[0]['message']}" if last.errors else "did not reach it"
         reason = f"the most recent sync run, at {last.started_at:%Y-%m-%d %H:%M:%S}, {outcome}"
     else:
-        reason = f"more than {2 * settings.LAGO_SYNC_INTERVAL_MINUTES} minutes (two sync intervals) ago"
+        reason = f"more than {2 * config.sync_interval_minutes()} minutes (two sync intervals) ago"
     changes = mirror.changes()
     return {"synced_at": f"{mirror.synced_at:%Y-%m-%d %H:%M:%S}", "reason": reason,
             "changed": ", ".join(f"its {what} (found at {when:%Y-%m-%d %H:%M:%S})" for what, when in changes)}
