@@ -298,7 +298,8 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 # --- Upstream mode (issue 12): the console in front of a Lago server (README "In front of a Lago server") ---
-# Off (the default) unless LAGO_API_URL is set: the console is its own billing engine. On: invoices are
+# Each value may instead be set in the admin (upstream.models.UpstreamSettings); a variable set here wins.
+# Off (the default) unless LAGO_API_URL is set (here or in the admin): the console is its own billing engine. On: invoices are
 # mirrored from Lago by sync runs (upstream/sync.py) and every door finalizes through Lago (upstream/finalization.py).
 LAGO_API_URL = env.str("LAGO_API_URL", default="").strip()
 LAGO_API_KEY = env.str("LAGO_API_KEY", default="").strip()
@@ -311,38 +312,36 @@ LAGO_FRONT_URL = env.str("LAGO_FRONT_URL", default="").strip()
 
 
 def _check_upstream_settings():
-    from urllib.parse import urlsplit
+    from upstream.validation import api_url_error
 
     if LAGO_API_KEY and not LAGO_API_URL:
         raise ImproperlyConfigured("LAGO_API_KEY is set but LAGO_API_URL is not: set both for upstream mode, or neither.")
     if not LAGO_API_URL:
         return
-    parts = urlsplit(LAGO_API_URL)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ImproperlyConfigured(f"LAGO_API_URL must be an absolute http(s) URL, not {LAGO_API_URL!r}.")
-    # lago-python-client joins "api/v1/" to the URL: an origin (or a prefix ending in /) is what it needs.
-    if parts.path.rstrip("/").endswith("api/v1") or (parts.path not in ("", "/") and not parts.path.endswith("/")):
-        raise ImproperlyConfigured(
-            f"LAGO_API_URL is the Lago server's origin (e.g. https://lago.example.com), not {LAGO_API_URL!r}: "
-            "the client adds /api/v1 itself, and a path prefix needs a trailing slash.")
-    if parts.query or parts.fragment:
-        raise ImproperlyConfigured(f"LAGO_API_URL must not carry a query or fragment: {LAGO_API_URL!r}.")
+    if error := api_url_error(LAGO_API_URL):
+        raise ImproperlyConfigured(error)
     if not LAGO_API_KEY:
         raise ImproperlyConfigured("LAGO_API_URL is set: LAGO_API_KEY (the Lago organization's API key) is required too.")
 
 
-def _env_positive(name: str, default: float, *, kind=int, maximum: float) -> float:
+def _env_positive(name: str, *, kind=int, maximum: float) -> float | None:
+    """None when unset: upstream.config then takes the admin's value, or its default."""
+    from upstream.validation import positive_error
+
     raw = env.str(name, default="").strip()
+    if not raw:
+        return None
     try:
-        value = kind(raw) if raw else default
+        value = kind(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
-    if not 0 < value <= maximum:
-        raise ImproperlyConfigured(f"{name} must be above 0 and at most {maximum}, got {value}.")
+    if error := positive_error(value, name, maximum):
+        raise ImproperlyConfigured(error)
     return value
 
 
 _check_upstream_settings()
-LAGO_SYNC_INTERVAL_MINUTES = _env_positive("LAGO_SYNC_INTERVAL_MINUTES", 15, kind=int, maximum=24 * 60)
+# Unset (None): the admin's Upstream settings, else 15 minutes and 10 s (upstream/config.py reads the effective values).
+LAGO_SYNC_INTERVAL_MINUTES = _env_positive("LAGO_SYNC_INTERVAL_MINUTES", kind=int, maximum=24 * 60)
 # Every call to Lago (finalize included: the client's own 5 s for custom actions is not used, upstream/client.py).
-LAGO_TIMEOUT_SECONDS = _env_positive("LAGO_TIMEOUT_SECONDS", 10, kind=float, maximum=120)
+LAGO_TIMEOUT_SECONDS = _env_positive("LAGO_TIMEOUT_SECONDS", kind=float, maximum=120)

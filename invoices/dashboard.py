@@ -3,7 +3,8 @@
     close_dashboard(now=None) -> dict      the figures the admin index shows (templates/admin/invoices/close_dashboard.html)
     bucket_q(name, now) -> Q               the drafts of one grace bucket (the dashboard and the list filter share it)
     day_bounds(now, days=0) -> (start, end) a day of the server's TIME_ZONE
-    add_panel(name, template, build)       how an app above invoices adds a panel (closing/apps.py: bulk finalize jobs)
+    add_panel(name, template, build, when) how an app above invoices adds a panel (closing/apps.py: bulk finalize jobs;
+                                           upstream/apps.py: the last sync run, shown only `when()` is true)
 
 Days are the server's TIME_ZONE days (settings.TIME_ZONE, UTC unless configured): deadlines are stored as
 instants (`grace_period_ends_at`, local midnight of each customer's zone), and one operator closing the
@@ -15,7 +16,8 @@ Every figure comes with the changelist URL that lists the invoices making it up 
 
 Panels: invoices may not import the apps above it (tests/test_import_graph.py), so what they show comes in
 through `add_panel`, called from their AppConfig.ready(): `build(now) -> dict` (one query, so the page stays
-constant) becomes the context of `template`, included below the worker's table.
+constant) becomes the context of `template`, included below the worker's table. A panel with `when` (upstream's,
+in upstream mode only) is left out, unbuilt, while `when()` is false: no query, nothing rendered.
 """
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -48,14 +50,15 @@ class Panel:
     name: str
     template: str
     build: Callable[[datetime], dict]
+    when: Callable[[], bool] | None = None
 
 
 _panels: dict[str, Panel] = {}
 
 
-def add_panel(name: str, template: str, build: Callable[[datetime], dict]) -> None:
-    """Show `template` on the dashboard with `build(now)` as its context (the same name again replaces it)."""
-    _panels[name] = Panel(name, template, build)
+def add_panel(name: str, template: str, build: Callable[[datetime], dict], when: Callable[[], bool] | None = None) -> None:
+    """Show `template` on the dashboard with `build(now)` as its context, only while `when()` if given (the same name again replaces it)."""
+    _panels[name] = Panel(name, template, build, when)
 
 
 def day_bounds(now, days: int = 0) -> tuple[datetime, datetime]:
@@ -148,6 +151,7 @@ def close_dashboard(now=None) -> dict:
         "failures_count": failures_count,
         "failure_window_hours": int(FAILURE_WINDOW.total_seconds() // 3600),
         "audit_verification": last_verification(),
-        # 1 query per panel (closing: the bulk finalize jobs).
-        "panels": [{"name": panel.name, "template": panel.template, **panel.build(now)} for panel in _panels.values()],
+        # 1 query per panel (closing: the bulk finalize jobs; upstream: at most 2, its sync runs, in upstream mode only).
+        "panels": [{"name": panel.name, "template": panel.template, **panel.build(now)} for panel in _panels.values()
+                   if panel.when is None or panel.when()],
     }

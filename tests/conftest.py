@@ -25,6 +25,17 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not unwanted & set(item.keywords)]
 
 
+@pytest.fixture(autouse=True)
+def upstream_settings_cache():
+    """upstream.config caches the admin's UpstreamSettings row per process; every test starts, and leaves, with none
+    stored (each test's database rows are rolled back or flushed, and a signal would not say so)."""
+    from upstream import config
+
+    config.forget(stored={})
+    yield
+    config.forget(stored={})
+
+
 @pytest.fixture
 def actor():
     from audit.actors import Actor

@@ -14,6 +14,7 @@ from invoices.readiness import readiness_problems
 from upstream import sync
 from upstream.models import InvoiceMirror, SyncRun
 
+from .test_upstream_operations import subscription_draft  # noqa: F401
 from .upstream_support import PYTHON, ROOT, lago_mode, proxy, upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +48,7 @@ def test_a_draft_changed_upstream_is_flagged_at_the_next_sync(lago_mode, upstrea
     upstream.manage("shell", "-c", f"from invoices.models import Fee; Fee.objects.filter(invoice_id='{draft}').update(amount_cents=777)")
     run = sync.run_full_sync()
     mirror = InvoiceMirror.objects.get(pk=draft)
-    assert mirror.readiness == "changed upstream since last sync" and run.counts["invoices_changed"] >= 1
+    assert mirror.readiness == "changed upstream since last sync (invoice)" and run.counts["invoices_changed"] >= 1
     assert Fee.objects.get(invoice_id=draft).amount_cents == 777
 
 
@@ -107,3 +108,44 @@ def test_bad_upstream_settings_fail_loudly(env, message):
                             env={**{k: v for k, v in os.environ.items() if not k.startswith("LAGO_")},
                                  "DJANGO_SETTINGS_MODULE": "billing_console.settings", "SECRET_KEY": "x", **env})
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_a_draft_whose_customer_or_subscription_changed_in_lago_is_flagged_until_a_run_finds_them_unchanged(
+        lago_mode, upstream, subscription_draft):
+    pk, _ = subscription_draft()
+    customer = Customer.objects.get(invoices__pk=pk)
+    for _ in range(2):  # the first full run mirrors the subscription (and may see the list's answer differ from GET /invoices/{id})
+        assert sync.run_full_sync().ok
+    assert InvoiceMirror.objects.get(pk=pk).readiness == "as last synced"
+    assert readiness_problems(Invoice.objects.get(pk=pk)) == []
+
+    # The customer renamed in Lago, through its API: the next run flags the draft, saying it is the customer.
+    assert upstream.request("POST", "customers", {"customer": {"external_id": customer.external_id, "name": "Hooli Inc."}}).status_code == 200
+    run = sync.run_full_sync()
+    assert run.ok
+    customer.refresh_from_db()
+    mirror = InvoiceMirror.objects.get(pk=pk)
+    assert customer.name == "Hooli Inc." and mirror.customer_changed_at == run.started_at
+    assert mirror.readiness == "changed upstream since last sync (customer)"
+    [problem] = readiness_problems(Invoice.objects.get(pk=pk))
+    assert problem.code == "changed_upstream"
+    assert f"its customer (found at {run.started_at:%Y-%m-%d %H:%M:%S})" in problem.message
+
+    assert sync.run_full_sync().ok  # nothing moved since: the flag clears
+    assert InvoiceMirror.objects.get(pk=pk).readiness == "as last synced"
+
+    # The subscription terminated in Lago: the draft of its customer is flagged for the subscription.
+    subscription = customer.subscriptions.get()
+    assert upstream.request("DELETE", f"subscriptions/{subscription.external_id}").status_code == 200
+    run = sync.run_full_sync()
+    assert run.ok
+    subscription.refresh_from_db()
+    mirror = InvoiceMirror.objects.get(pk=pk)
+    assert subscription.status == "terminated" and mirror.subscription_changed_at == run.started_at
+    assert "subscription" in mirror.readiness
+    [problem] = readiness_problems(Invoice.objects.get(pk=pk))
+    assert f"its subscription (found at {run.started_at:%Y-%m-%d %H:%M:%S})" in problem.message
+
+    assert sync.run_full_sync().ok
+    mirror = InvoiceMirror.objects.get(pk=pk)
+    assert (mirror.customer_changed_at, mirror.subscription_changed_at, mirror.changed_upstream_at) == (None, None, None)

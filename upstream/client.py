@@ -1,4 +1,4 @@
-"""Talking to Lago: lago-python-client 1.55.0, configured from settings, and what it lacks.
+"""Talking to Lago: lago-python-client 1.55.0, configured by upstream.config (environment, else the admin), and what it lacks.
 
 Everything goes through the client's own models and transport. Two things are added here:
 - `invoice_action` (finalize, refresh, void with its options) and `void_credit_note`: the client's methods for these send no
@@ -10,7 +10,6 @@ Everything goes through the client's own models and transport. Two things are ad
   the HTTP reason phrase; Lago's message and code are in `.response`).
 """
 import httpx
-from django.conf import settings
 from lago_python_client.client import Client
 from lago_python_client.exceptions import LagoApiError
 from lago_python_client.models.credit_note import CreditNoteResponse
@@ -20,16 +19,18 @@ from lago_python_client.services.request import make_headers, make_url, send_pos
 from lago_python_client.services.response import get_response_data, prepare_object_response
 from pydantic.v1 import ValidationError as ResponseShapeError
 
+from . import config
+
 # What a call to Lago may raise: an answer that is an error, no answer in time, no connection, a body the client refuses.
 FAILURES = (LagoApiError, httpx.HTTPError, ResponseShapeError)
 
 
 def client() -> Client:
-    return Client(api_key=settings.LAGO_API_KEY, api_url=settings.LAGO_API_URL)
+    return Client(api_key=config.api_key(), api_url=config.api_url())
 
 
 def timeout() -> httpx.Timeout:
-    return httpx.Timeout(settings.LAGO_TIMEOUT_SECONDS)
+    return httpx.Timeout(config.timeout_seconds())
 
 
 def find_invoice(invoice_id) -> InvoiceResponse:
@@ -81,7 +82,7 @@ def error_code(error: Exception) -> str | None:
 def describe(error: Exception) -> str:
     """What Lago said, for the operator: '<error>: <code> (<details>)', or why there was no answer."""
     if isinstance(error, httpx.TimeoutException):
-        return f"Lago did not answer within {settings.LAGO_TIMEOUT_SECONDS:g} s"
+        return f"Lago did not answer within {config.timeout_seconds():g} s"
     if isinstance(error, httpx.HTTPError):
         return f"Lago could not be reached ({type(error).__name__}: {error})"
     if isinstance(error, ResponseShapeError):

@@ -2,7 +2,10 @@
 
 Upserts are INSERT … ON CONFLICT (pk) DO UPDATE, so a run is idempotent and two runs converge.
 An invoice is rewritten only when its fingerprint (a digest of Lago's answer, fees included)
-changed; a changed draft is flagged "changed upstream since last sync". Mirrored invoices skip
+changed; a changed draft is flagged "changed upstream since last sync". So is a draft whose customer, or a
+subscription of whose customer, a sync found with other mirrored values than the local row (`_flag_drafts`:
+the mirror has no invoice-subscription link, so a subscription's change flags its customer's drafts); a full
+run clears those flags where it finds the record unchanged. Mirrored invoices skip
 `Invoice.save()`'s transition guards on purpose: Lago moved them, this console records it. On
 PostgreSQL the trigger refuses the same changes for every UPDATE; inside `mirror_writes()` it lets
 them through for rows that have an InvoiceMirror (upstream/migrations/0002), and for no other row.
@@ -107,7 +110,35 @@ def write_billing_entities(entities: list[dict]) -> int:
     return len(rows)
 
 
-def write_customers(customers: list[dict]) -> int:
+# What a customer's or subscription's change is judged by: the fields the mirror writes from Lago's answer.
+CUSTOMER_FIELDS = ("external_id", "billing_entity_id", "name", "legal_name", "email", "country", "currency", "timezone",
+                   "net_payment_term", "invoice_grace_period", "finalize_zero_amount_invoice")
+SUBSCRIPTION_FIELDS = ("external_id", "customer_id", "plan_id", "name", "status", "billing_time", "started_at", "terminated_at")
+
+
+def _changed_records(model, rows: list, fields: tuple) -> tuple[set, set]:
+    """(pks whose mirrored fields differ from the stored row, pks stored and equal); new records are neither."""
+    stored = {row["id"]: row for row in model.objects.filter(pk__in=[r.pk for r in rows]).values("id", *fields)}
+    changed, unchanged = set(), set()
+    for row in rows:
+        old = stored.get(row.pk)
+        if old is not None:
+            (changed if any(old[f] != getattr(row, f) for f in fields) else unchanged).add(row.pk)
+    return changed, unchanged
+
+
+def _flag_drafts(field: str, changed_customers: set, unchanged_customers: set, now, *, clear: bool) -> None:
+    """Flag the mirrored drafts of `changed_customers` (InvoiceMirror.<field> = now); with `clear`, unflag those of
+    `unchanged_customers` flagged by an earlier run (a flag this run set on another page stays). Caller's transaction."""
+    if changed_customers:
+        InvoiceMirror.objects.filter(invoice__status=Invoice.Status.DRAFT, invoice__customer_id__in=changed_customers).update(**{field: now})
+    if clear and (unchanged := unchanged_customers - changed_customers):
+        InvoiceMirror.objects.filter(invoice__customer_id__in=unchanged, **{f"{field}__lt": now}).update(**{field: None})
+
+
+def write_customers(customers: list[dict], *, now=None, clear_flags: bool = False) -> int:
+    """Upsert customers by lago_id; drafts of a changed one are flagged (`clear_flags`: the full run's customer step)."""
+    now = now or timezone.now()
     customers = list({c["lago_id"]: c for c in customers}.values())
     if not customers:
         return 0
@@ -130,7 +161,9 @@ def write_customers(customers: list[dict]) -> int:
             net_payment_term=c.get("net_payment_term"), invoice_grace_period=config.get("invoice_grace_period"),
             finalize_zero_amount_invoice=c.get("finalize_zero_amount_invoice") or "inherit",
         ))
+    changed, unchanged = _changed_records(Customer, rows, CUSTOMER_FIELDS)
     _upsert(Customer, rows)
+    _flag_drafts("customer_changed_at", changed, unchanged, now, clear=clear_flags)
     return len(rows)
 
 
@@ -158,7 +191,9 @@ def write_add_ons(add_ons: list[dict]) -> int:
     return len(rows)
 
 
-def write_subscriptions(subscriptions: list[dict]) -> int:
+def write_subscriptions(subscriptions: list[dict], *, now=None, clear_flags: bool = True) -> int:
+    """Upsert subscriptions by lago_id; the drafts of a changed one's customer are flagged."""
+    now = now or timezone.now()
     plans = dict(Plan.objects.values_list("code", "id"))
     rows = []
     for s in subscriptions:
@@ -171,7 +206,11 @@ def write_subscriptions(subscriptions: list[dict]) -> int:
             started_at=_dt(s.get("started_at") or s.get("subscription_at") or s.get("created_at")) or timezone.now(),
             terminated_at=_dt(s.get("terminated_at")),
         ))
+    changed, unchanged = _changed_records(Subscription, rows, SUBSCRIPTION_FIELDS)
     _upsert(Subscription, rows)
+    customer_of = {row.pk: row.customer_id for row in rows}
+    _flag_drafts("subscription_changed_at", {customer_of[pk] for pk in changed}, {customer_of[pk] for pk in unchanged}, now,
+                 clear=clear_flags)
     return len(rows)
 
 
@@ -190,7 +229,7 @@ def write_invoices(pairs: list[tuple[dict, list[dict]]], *, now=None, flag_chang
     `flag_changes=False` (the console's own refresh through Lago): a changed draft keeps the flag it had."""
     now = now or timezone.now()
     with mirror_writes():
-        write_customers([inv["customer"] for inv, _ in pairs if inv.get("customer")])
+        write_customers([inv["customer"] for inv, _ in pairs if inv.get("customer")], now=now)  # flags, never clears
         ids = [_uuid(inv["lago_id"]) for inv, _ in pairs]
         mirrors = InvoiceMirror.objects.in_bulk(ids)
         finalized_at = dict(Invoice.objects.filter(pk__in=ids).values_list("pk", "finalized_at"))

@@ -7,6 +7,7 @@ mirror is written only by `upstream.mirror.write_invoices` (the "mirror path"), 
 finalization froze because Lago, not this console, is the authority for those rows; the PostgreSQL
 trigger lets that through only for rows with an InvoiceMirror and only inside the mirror path.
 """
+from django.conf import settings
 from django.db import models
 
 
@@ -49,10 +50,60 @@ class InvoiceMirror(models.Model):
     fingerprint = models.CharField(max_length=64)
     changed_upstream_at = models.DateTimeField(
         null=True, blank=True, help_text="When a sync found this draft changed in Lago since the previous sync (review it again).")
+    customer_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sync found this draft's customer changed in Lago (its mirrored fields).")
+    subscription_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sync found a subscription of this draft's customer changed in Lago.")
 
     class Meta:
         indexes = [models.Index(fields=["synced_at"], name="upstream_mirror_synced_idx")]
 
+    def changes(self) -> list[tuple[str, object]]:
+        """What a sync found changed in Lago, [(what, when)]: customer, subscription, invoice."""
+        return [(what, when) for what, when in [("customer", self.customer_changed_at), ("subscription", self.subscription_changed_at),
+                                                ("invoice", self.changed_upstream_at)] if when]
+
     @property
     def readiness(self) -> str:
-        return "changed upstream since last sync" if self.changed_upstream_at else "as last synced"
+        changes = self.changes()
+        if not changes:
+            return "as last synced"
+        return f"changed upstream since last sync ({', '.join(what for what, _ in changes)})"
+
+
+class UpstreamSettings(models.Model):
+    """Upstream mode's configuration held in the admin (superusers only): one row (pk 1).
+
+    Each field is used only when its environment variable is unset (upstream.config reads the effective values:
+    environment, else this row, else the default). Blank URL: standalone, unless LAGO_API_URL is set.
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    api_url = models.CharField("Lago API URL", max_length=500, blank=True,
+                               help_text="The Lago server's origin, e.g. https://lago.example.com (not …/api/v1). Blank: standalone.")
+    api_key = models.CharField("Lago API key", max_length=200, blank=True, help_text="The Lago organization's API key.")
+    front_url = models.CharField("Lago front URL", max_length=500, blank=True,
+                                 help_text="Lago's UI, for the \"Open this invoice in Lago\" links. Blank: the API URL.")
+    webhook_hmac_key = models.CharField("Lago webhook HMAC key", max_length=200, blank=True,
+                                        help_text="Lago's organization HMAC key (Developers → Webhooks), for hmac webhooks.")
+    sync_interval_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Every how many minutes the sync schedule runs. Blank: 15.")
+    timeout_seconds = models.FloatField(null=True, blank=True, help_text="Every call to Lago. Blank: 10.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "upstream settings"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="upstream_settings_singleton")]
+
+    def __str__(self):
+        return "Upstream settings"
+
+    @classmethod
+    def current(cls) -> "UpstreamSettings":
+        row = cls.objects.filter(pk=cls.SINGLETON_ID).first()
+        if row is None:
+            row, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
+        return row

@@ -1,4 +1,9 @@
-"""The sync schedule (django-q2): one named Schedule, created idempotently after migrate, in upstream mode only."""
+"""The sync schedule (django-q2): one named Schedule, in upstream mode only, every `config.sync_interval_minutes()`.
+
+`ensure_schedule` runs after migrate and after each save of the admin's UpstreamSettings (so a new interval,
+or upstream mode turned on or off there, reaches django-q2 at once): created or updated while upstream mode is
+on, deleted when it is off.
+"""
 from . import config
 
 SCHEDULE_NAME = "upstream: sync from Lago"
@@ -6,12 +11,12 @@ TASK = "upstream.tasks.sync_from_lago"
 
 
 def ensure_schedule(sender=None, **kwargs) -> None:
-    if not config.enabled():
-        return
-    from django.conf import settings
     from django_q.models import Schedule
 
+    if not config.enabled():
+        Schedule.objects.filter(name=SCHEDULE_NAME).delete()
+        return
     Schedule.objects.update_or_create(
         name=SCHEDULE_NAME,
-        defaults={"func": TASK, "schedule_type": Schedule.MINUTES, "minutes": settings.LAGO_SYNC_INTERVAL_MINUTES, "repeats": -1},
+        defaults={"func": TASK, "schedule_type": Schedule.MINUTES, "minutes": config.sync_interval_minutes(), "repeats": -1},
     )

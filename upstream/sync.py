@@ -2,7 +2,8 @@
 
 A full run pages through each list (per_page 500: billing entities, customers, plans, add-ons,
 subscriptions, fees, invoices) in dependency order and writes each page in its
-own transaction through the mirror path (upstream/mirror.py), so a failure keeps what was mirrored
+own transaction through the mirror path (upstream/mirror.py; a draft whose customer or subscription changed is
+flagged in the page's transaction), so a failure keeps what was mirrored
 and the next run converges. Invoices come from GET /invoices (list items carry the customer and the
 applied taxes, not the fees) joined with GET /fees (each fee names its lago_invoice_id): two paged
 lists instead of one GET per invoice. A targeted run (`sync_invoice`) mirrors one invoice from
@@ -52,12 +53,13 @@ def run_full_sync(*, trigger: str = "command", progress=None) -> SyncRun:
     ok = step("billing_entities", lambda: [_dicts(lago.billing_entities.find_all(timeout=client.timeout())["billing_entities"])],
               mirror.write_billing_entities)
     if ok:
-        ok = step("customers", lambda: (_dicts(p) for p in client.pages("customers")), mirror.write_customers)
+        ok = step("customers", lambda: (_dicts(p) for p in client.pages("customers")),
+                  lambda page: mirror.write_customers(page, now=run.started_at, clear_flags=True))
     if ok:
         step("plans", lambda: (_dicts(p) for p in client.pages("plans")), mirror.write_plans)
         step("add_ons", lambda: (_dicts(p) for p in client.pages("add_ons")), mirror.write_add_ons)  # what one-off invoices bill
         step("subscriptions", lambda: (_dicts(p) for p in client.pages("subscriptions", {"status[]": SUBSCRIPTION_STATUSES})),
-             mirror.write_subscriptions)
+             lambda page: mirror.write_subscriptions(page, now=run.started_at))
         fees_by_invoice: dict = {}
         if step("fees", lambda: (_dicts(p) for p in client.pages("fees")), lambda page: _collect(fees_by_invoice, page)):
             step("invoices", lambda: (_dicts(p) for p in client.pages("invoices")),

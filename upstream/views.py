@@ -1,6 +1,6 @@
 """Lago's webhooks → a targeted sync of the invoice they name: POST /upstream/webhooks.
 
-Verified before anything is read: `hmac` against LAGO_WEBHOOK_HMAC_KEY (base64 HMAC-SHA256 of the
+Verified before anything is read (keys and URLs from upstream.config): `hmac` against LAGO_WEBHOOK_HMAC_KEY (base64 HMAC-SHA256 of the
 body), `jwt` (RS256 over {"data": <body>, "iss": Lago's LAGO_API_URL}) against Lago's public key from GET
 /webhooks/json_public_key, fetched once per process and Lago server; the issuer must be
 LAGO_WEBHOOK_ISSUER, by default LAGO_API_URL (the same server seen from here). X-Lago-Unique-Key is the run's trigger.
@@ -11,7 +11,6 @@ import hmac
 import json
 
 import jwt
-from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -23,18 +22,19 @@ _public_keys: dict[str, bytes] = {}
 
 
 def _jwt_key() -> bytes:
-    if settings.LAGO_API_URL not in _public_keys:
-        _public_keys[settings.LAGO_API_URL] = client.client().webhooks.public_key()
-    return _public_keys[settings.LAGO_API_URL]
+    url = config.api_url()
+    if url not in _public_keys:
+        _public_keys[url] = client.client().webhooks.public_key()
+    return _public_keys[url]
 
 
 def _issuer() -> str:
-    return (settings.LAGO_WEBHOOK_ISSUER or settings.LAGO_API_URL).rstrip("/")
+    return config.webhook_issuer()
 
 
 def verify(body: bytes, signature: str, algorithm: str) -> bool:
     if algorithm == "hmac":
-        key = settings.LAGO_WEBHOOK_HMAC_KEY
+        key = config.webhook_hmac_key()
         if not key or not signature:
             return False
         expected = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
