@@ -108,6 +108,28 @@ def lock_in_order(queryset, **options) -> QuerySet:
     return queryset.select_for_update(**options).order_by("pk")
 
 
+class SingletonModel(models.Model):
+    """A settings table of exactly one row (pk 1): `current()` reads it, creating it on first use.
+
+    Each subclass adds, in its own Meta, a CheckConstraint `Q(id=1)` (its name is the subclass's), so the
+    database refuses a second row too.
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls):
+        row = cls.objects.filter(pk=cls.SINGLETON_ID).first()
+        if row is None:
+            row, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
+        return row
+
+
 class LargeTextField(models.TextField):
     """A TextField for large values (webhook bodies) that bulk_create inserts as VALUES rows.
 

@@ -10,6 +10,8 @@ trigger lets that through only for rows with an InvoiceMirror and only inside th
 from django.conf import settings
 from django.db import models
 
+from core.db import SingletonModel
+
 
 class SyncRun(models.Model):
     class Kind(models.TextChoices):
@@ -71,16 +73,13 @@ class InvoiceMirror(models.Model):
         return f"changed upstream since last sync ({', '.join(what for what, _ in changes)})"
 
 
-class UpstreamSettings(models.Model):
+class UpstreamSettings(SingletonModel):
     """Upstream mode's configuration held in the admin (superusers only): one row (pk 1).
 
     Each field is used only when its environment variable is unset (upstream.config reads the effective values:
     environment, else this row, else the default). Blank URL: standalone, unless LAGO_API_URL is set.
     """
 
-    SINGLETON_ID = 1
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
     api_url = models.CharField("Lago API URL", max_length=500, blank=True,
                                help_text="The Lago server's origin, e.g. https://lago.example.com (not …/api/v1). Blank: standalone.")
     api_key = models.CharField("Lago API key", max_length=200, blank=True, help_text="The Lago organization's API key.")
@@ -101,9 +100,3 @@ class UpstreamSettings(models.Model):
     def __str__(self):
         return "Upstream settings"
 
-    @classmethod
-    def current(cls) -> "UpstreamSettings":
-        row = cls.objects.filter(pk=cls.SINGLETON_ID).first()
-        if row is None:
-            row, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
-        return row

@@ -10,7 +10,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from core.db import LargeTextField
+from core.db import LargeTextField, SingletonModel
 
 
 class WebhookEvent(models.Model):
@@ -37,16 +37,13 @@ def _new_hmac_key() -> str:
     return str(uuid.uuid4())
 
 
-class WebhookSettings(models.Model):
+class WebhookSettings(SingletonModel):
     """The organization's webhook settings: one row (pk 1), holding the HMAC key every `hmac` endpoint signs with.
 
     As Lago's organizations.hmac_key: a UUID, shown to operators, the same for all endpoints.
     Created by the migration, or on first use (`current()`); rotated from the admin.
     """
 
-    SINGLETON_ID = 1
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
     hmac_key = models.CharField(max_length=64, default=_new_hmac_key, editable=False,
                                 help_text="Receivers verify X-Lago-Signature (hmac) with this key.")
     rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -59,12 +56,6 @@ class WebhookSettings(models.Model):
     def __str__(self):
         return "Webhook settings"
 
-    @classmethod
-    def current(cls) -> "WebhookSettings":
-        row = cls.objects.filter(pk=cls.SINGLETON_ID).first()
-        if row is None:
-            row, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
-        return row
 
     def rotate(self) -> str:
         """A new key; returns the old one (for the audit entry). Deliveries signed from now on use the new key."""

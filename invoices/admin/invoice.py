@@ -17,6 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.db.models import Count, Q, Sum
 from django.http import StreamingHttpResponse
 from django.core.exceptions import ValidationError
@@ -306,10 +307,13 @@ class TotalsPaginator(Paginator):
     same rows; the count is the sum of the per-currency counts.
     """
 
-    def __init__(self, object_list, per_page, *args, **kwargs):
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self.currency_totals = currency_totals(object_list)
-        self.count = sum(row["invoices"] for row in self.currency_totals)  # Paginator.count is a cached property
+    @cached_property
+    def currency_totals(self) -> list[dict]:
+        return currency_totals(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return sum(row["invoices"] for row in self.currency_totals)
 
 
 class InvoiceChangeList(ChangeList):
