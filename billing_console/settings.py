@@ -134,6 +134,19 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # enqueue, which with CONN_MAX_AGE=0 means a new connection per queued task.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def use_prepared_statements(database: dict) -> None:
+    """On PostgreSQL, parameters bound by the server and statements prepared on their second run: the
+    dozen statements of each finalization are planned once per (persistent) connection, not each time.
+    DATABASE_PREPARED_STATEMENTS=false turns it off (behind a transaction-pooling PgBouncer older than 1.21)."""
+    if database["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        database.setdefault("OPTIONS", {})
+        database["OPTIONS"].setdefault("server_side_binding", True)
+        database["OPTIONS"].setdefault("prepare_threshold", 2)
+
+
+use_prepared_statements(DATABASES["default"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The worker and the web server share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})

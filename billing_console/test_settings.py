@@ -27,6 +27,7 @@ WHITENOISE_USE_FINDERS = True
 # an unreachable server is an error, never a silent switch to another database.
 DATABASES = {"default": env.db_url_config(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/billing_console")}  # noqa: F405
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+use_prepared_statements(DATABASES["default"])  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two threads wait (timeout) instead
     # of failing to upgrade a read lock. A file, not Django's in-memory test database: live_server threads

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.actors import Actor
+from core.gc_pause import collection_paused
 from invoices.transitions.finalization import CLOSED, FINALIZED, Outcome, finalize_invoices
 
 from .models import BulkFinalizeItem, BulkFinalizeJob
@@ -57,7 +58,7 @@ def _run_batch(job_id, actor, batch_size) -> bool:
             return False
         ids = [item.invoice_id for item in items]
         try:
-            with transaction.atomic():
+            with collection_paused(), transaction.atomic():
                 outcomes = finalize_invoices(ids, actor)
         except (OperationalError, InterfaceError):
             raise  # the database itself is in trouble: the job fails, its committed batches stay

@@ -12,13 +12,21 @@ from iso4217 import Currency
 
 def currency_exponent(code: str) -> int:
     """The ISO 4217 minor-unit exponent of `code`; ValidationError if it is not a billable currency."""
+    upper = str(code).upper()
+    exponent = _EXPONENTS.get(upper)  # a few look-ups per fee of every body rendered
+    if exponent is not None:
+        return exponent
     try:
-        exponent = Currency(str(code).upper()).exponent
+        exponent = Currency(upper).exponent
     except ValueError:
         raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid_currency")
     if exponent is None:  # gold, SDRs, test codes: no minor unit, nothing to invoice in
         raise ValidationError(f"{code} has no minor unit and cannot be invoiced.", code="invalid_currency")
+    _EXPONENTS[upper] = exponent
     return exponent
+
+
+_EXPONENTS: dict[str, int] = {}
 
 
 def validate_currency(code: str) -> None:

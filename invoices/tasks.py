@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit import log as audit_log
+from core.gc_pause import collection_paused
 from audit.actors import Actor
 from webhooks import outbox
 
@@ -70,7 +71,7 @@ def _sweep(now, batch_size, on_batch, failed: set) -> int:
     while True:
         ids = []
         try:
-            with transaction.atomic():
+            with collection_paused(), transaction.atomic():
                 ids = _claim(now, batch_size, failed)
                 if not ids:
                     return done

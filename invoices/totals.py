@@ -13,7 +13,6 @@ invoice is finalized (seed 002), so a draft shows fees and taxes only.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
 
 from core.db import lock_in_order, seed_prefetched
 from core.money import round_cents
@@ -238,24 +237,23 @@ def lock_credit_customers(invoices: list[Invoice]) -> list:
 
 
 def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
-    """Lock the customers of `invoices` (`lock_credit_customers`), then load and lock their coupon,
-    credit-note and wallet rows: one query per ledger that holds anything for them, whatever the batch's size.
+    """Load and lock the coupon, credit-note and wallet rows `invoices` may consume: one query per ledger that
+    holds anything for their customers, whatever the batch's size.
 
-    Which ledgers do is one look first (most customers have no coupon, credit note or wallet at all), taken
-    after the customers' locks, never folded into them: a statement that waited for a lock still sees the
-    other tables as they were when it started, and would miss a balance the lock holder (a top-up, a void
-    giving credits back) committed meanwhile.
+    Which customers hold anything is one unlocked look first (most have no coupon, credit note or wallet
+    at all): a customer without any has nothing to consume or race for, and is not locked; if a concurrent
+    change gives it credit meanwhile, this finalization simply comes first. The holders are then locked
+    (`lock_credit_customers`: pk order, so batches cannot deadlock crosswise) and looked at again after the
+    lock, never in the locking statement itself: a statement that waited for a lock still sees the other
+    tables as they were when it started, and would miss a balance the lock holder (a top-up, a void giving
+    credits back) committed meanwhile.
     """
-    ids = lock_credit_customers(invoices)
-    if not ids:
+    ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
+    holders = [pk for pk, *has in _credit_look(ids) if any(has)] if ids else []
+    if not holders:
         return HeldCredits()
-    holding = list(
-        Customer.objects.filter(pk__in=ids).annotate(
-            has_coupons=coupons_ledger.any_available(), has_notes=credit_notes_ledger.any_available(),
-            has_wallets=wallets_ledger.any_available(),
-        ).filter(Q(has_coupons=True) | Q(has_notes=True) | Q(has_wallets=True))
-        .order_by().values_list("pk", "has_coupons", "has_notes", "has_wallets")
-    )
+    list(lock_in_order(Customer.objects.filter(pk__in=holders), no_key=True).values_list("pk", flat=True))
+    holding = _credit_look(holders)
     coupons = [pk for pk, has, _, _ in holding if has]
     notes = [pk for pk, _, has, _ in holding if has]
     wallets = [pk for pk, _, _, has in holding if has]
@@ -263,6 +261,16 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
         coupons=coupons_ledger.lock_available(coupons) if coupons else {},
         credit_notes=credit_notes_ledger.lock_available(notes) if notes else {},
         wallets=wallets_ledger.lock_available(wallets) if wallets else {},
+    )
+
+
+def _credit_look(customer_ids) -> list[tuple]:
+    """(customer id, has coupons, has credit notes, has wallets) for each of these customers (one query)."""
+    return list(
+        Customer.objects.filter(pk__in=customer_ids).annotate(
+            has_coupons=coupons_ledger.any_available(), has_notes=credit_notes_ledger.any_available(),
+            has_wallets=wallets_ledger.any_available(),
+        ).order_by().values_list("pk", "has_coupons", "has_notes", "has_wallets")
     )
 
 

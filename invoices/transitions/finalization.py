@@ -92,10 +92,13 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     locked = {
         invoice.pk: invoice
         for invoice in lock_in_order(
-            Invoice.objects.select_related("customer__billing_entity", "billing_entity", "subscription__plan").filter(pk__in=ids),
+            Invoice.objects.select_related("customer__billing_entity", "subscription__plan").filter(pk__in=ids),
             skip_locked=skip_locked, of=("self",),
         )
     }
+    for invoice in locked.values():  # nearly always the customer's own: one join and one instance fewer per row
+        if invoice.billing_entity_id == invoice.customer.billing_entity_id:
+            invoice.billing_entity = invoice.customer.billing_entity
     existing = set(locked)
     unlocked = [pk for pk in ids if pk not in locked]
     if skip_locked and unlocked:  # skipped rows exist (LOCKED); the others were never there (NOT_FOUND)

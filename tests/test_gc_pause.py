@@ -1,0 +1,41 @@
+"""core/gc_pause.py: the collector is off inside the block, on after it, and the block's cycles are freed at its end."""
+import gc
+import weakref
+
+from core.gc_pause import collection_paused
+
+
+class Node:
+    pass
+
+
+def test_the_block_runs_without_the_collector_and_its_cycles_are_freed_after():
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        alive = weakref.ref(a)
+        del a, b
+        assert alive() is not None
+    assert gc.isenabled()
+    assert alive() is None
+
+
+def test_an_error_in_the_block_still_turns_the_collector_back_on():
+    try:
+        with collection_paused():
+            raise ValueError("boom")
+    except ValueError:
+        pass
+    assert gc.isenabled()
+
+
+def test_a_collector_already_off_stays_off():
+    gc.disable()
+    try:
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
