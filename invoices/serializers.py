@@ -258,16 +258,25 @@ def webhook_invoices_held(invoices) -> dict[str, dict]:
             fees.append(fee)
     # Each catalogue row once per batch, for the fees that name one (a prefetch skips what a fee already
     # carries: a one-off's add-ons, the charges finalization read).
-    for relation, lookups in (
-        ("add_on", ["add_on"]),
-        ("charge", [Prefetch("charge", queryset=Charge.objects.select_related("billable_metric")), "charge__billable_metric"]),
-        ("charge_filter", ["charge_filter"]),
-        ("subscription", ["subscription__plan"]),
+    for relation, then, lookups in (
+        ("add_on", None, ["add_on"]),
+        ("charge", "billable_metric", [Prefetch("charge", queryset=Charge.objects.select_related("billable_metric")), "charge__billable_metric"]),
+        ("charge_filter", None, ["charge_filter"]),
+        ("subscription", "plan", ["subscription__plan"]),
     ):
-        naming = [fee for fee in fees if getattr(fee, f"{relation}_id") is not None]
+        naming = [fee for fee in fees if getattr(fee, f"{relation}_id") is not None and not _holds(fee, relation, then)]
         if naming:
             prefetch_related_objects(naming, *lookups)
     return {str(invoice.pk): serialize_invoice(invoice) for invoice in invoices}
+
+
+def _holds(obj, relation: str, then: str | None) -> bool:
+    """`obj.<relation>` (and its `<then>`) already loaded: nothing for a prefetch to do (skipping the call is most of the saving)."""
+    field = type(obj)._meta.get_field(relation)
+    if not field.is_cached(obj):
+        return False
+    related = getattr(obj, relation)
+    return then is None or related is None or type(related)._meta.get_field(then).is_cached(related)
 
 
 def webhook_invoices(ids) -> dict[str, dict]:
