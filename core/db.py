@@ -33,6 +33,19 @@ def seed_prefetched(obj, name: str, rows) -> None:
     cache[name] = as_prefetched(model, rows if isinstance(rows, list) else list(rows))
 
 
+def related_rows(obj, name: str):
+    """The rows of `obj.<name>` (a reverse foreign key's related_name or a many-to-many field): the prefetched
+    or seeded ones as they are, else `obj.<name>.all()` (a query).
+
+    `obj.<name>.all()` builds a related manager and a queryset on every access, even when prefetched; a
+    finalization batch renders ~25 such reads per invoice. Reads `Model._prefetched_objects_cache`.
+    """
+    cache = getattr(obj, "_prefetched_objects_cache", None)
+    if cache is not None and name in cache:
+        return cache[name]
+    return getattr(obj, name).all()
+
+
 # SQLite keeps a decimal as an 8-byte float: 15 significant digits survive the round trip (PostgreSQL keeps them all).
 STORED_DIGITS = 15
 

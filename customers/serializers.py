@@ -1,4 +1,5 @@
 """Lago's JSON shapes for taxes, billing entities and customers (see shared/reference/lago-api-contract.md)."""
+from core.db import related_rows
 from core.serialization import iso_datetime
 
 from .models import BillingEntity, Customer, CustomerMetadata, Tax
@@ -127,8 +128,8 @@ def serialize_customer(customer: Customer) -> dict:
         "finalize_zero_amount_invoice": customer.finalize_zero_amount_invoice,
         "skip_invoice_custom_sections": False,
         "billing_configuration": _billing_configuration(customer),
-        "metadata": [serialize_customer_metadata(m) for m in customer.metadata.all()],
-        "taxes": [serialize_tax(t) for t in customer.taxes.all()],
+        "metadata": [serialize_customer_metadata(m) for m in related_rows(customer, "metadata")],
+        "taxes": [serialize_tax(t) for t in related_rows(customer, "taxes")],
         "created_at": iso_datetime(customer.created_at),
         "updated_at": iso_datetime(customer.updated_at),
     }

@@ -6,6 +6,7 @@ Amounts are JSON integers of minor units; units and precise amounts are strings,
 from datetime import timedelta
 from decimal import Decimal
 
+from core.db import related_rows
 from core.documents import signed_url
 from core.money import currency_exponent, round_cents
 from core.serialization import decimal_str, iso_date, iso_datetime
@@ -76,14 +77,14 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
                 "fees_amount_cents": line.fees_amount_cents,
                 "created_at": iso_datetime(invoice.created_at),
             }
-            for line in invoice.applied_taxes.all()
+            for line in related_rows(invoice, "applied_taxes")
         ],
     }
     for key in ("sequential_id", "file_url"):
         if data[key] is None:
             del data[key]
     if detailed:
-        fees = list(invoice.fees.all())
+        fees = list(related_rows(invoice, "fees"))
         data["fees"] = [serialize_fee(fee, invoice) for fee in fees]
         data["credits"] = []
         subscription = invoice.subscription if invoice.subscription_id else None
@@ -187,7 +188,7 @@ def serialize_fee(fee: Fee, invoice: Invoice | None = None) -> dict:
                 "amount_currency": currency,
                 "created_at": iso_datetime(fee.created_at),
             }
-            for t in fee.applied_taxes.all()
+            for t in related_rows(fee, "applied_taxes")
         ],
     }
 
@@ -252,7 +253,7 @@ def webhook_invoices_held(invoices) -> dict[str, dict]:
         subscription = invoice.subscription if invoice.subscription_id else None
         if subscription is not None and subscription.customer_id == invoice.customer_id:
             subscription.customer = invoice.customer  # the one the read-back joins (subscription__customer)
-        for fee in invoice.fees.all():
+        for fee in related_rows(invoice, "fees"):
             if subscription is not None and fee.subscription_id == subscription.pk:
                 fee.subscription = subscription
             fees.append(fee)

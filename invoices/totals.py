@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-from core.db import lock_in_order, seed_prefetched
+from core.db import lock_in_order, related_rows, seed_prefetched
 from core.money import round_cents
 from coupons import ledger as coupons_ledger
 from coupons.ledger import CouponUse
@@ -119,7 +119,7 @@ def _compute_taxes(fees: list[Fee]) -> list[TaxLine]:
         base = Decimal(fee.amount_cents) - fee.precise_coupons_amount_cents
         fee_taxes = Decimal(0)
         rate_sum = Decimal(0)
-        for applied in fee.applied_taxes.all():
+        for applied in related_rows(fee, "applied_taxes"):
             precise = base * applied.tax_rate / HUNDRED
             applied.amount_cents = round_cents(precise)
             fee_taxes += precise
@@ -286,7 +286,7 @@ def remember_loaded(fees: list[Fee]) -> list[Fee]:
     """Note the stored tax figures, so save_computed writes only the rows whose figures changed."""
     for fee in fees:
         fee._loaded_totals = tuple(getattr(fee, name) for name in TAX_FIELDS)
-        for applied in fee.applied_taxes.all():
+        for applied in related_rows(fee, "applied_taxes"):
             applied._loaded_amount = applied.amount_cents
     return fees
 
@@ -300,7 +300,7 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
     fees = [fee for _, invoice_fees, _ in items for fee in invoice_fees]
     bulk_update([fee for fee in fees if getattr(fee, "_loaded_totals", None) != tuple(getattr(fee, name) for name in TAX_FIELDS)], TAX_FIELDS)
     bulk_update(
-        [applied for fee in fees for applied in fee.applied_taxes.all() if getattr(applied, "_loaded_amount", None) != applied.amount_cents],
+        [applied for fee in fees for applied in related_rows(fee, "applied_taxes") if getattr(applied, "_loaded_amount", None) != applied.amount_cents],
         ["amount_cents"],
     )
     # Tax lines are rewritten only for invoices whose lines changed (a finalization usually changes none).

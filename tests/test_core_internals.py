@@ -2,6 +2,7 @@
 
 - `core.db.as_prefetched` sets `QuerySet._result_cache` and `QuerySet._prefetch_done`;
 - `core.db.seed_prefetched` writes `Model._prefetched_objects_cache`, which related managers read;
+  `core.db.related_rows` reads it;
 - `core.db.is_unsaved` reads `Model._state.adding`;
 - `core.db.lock_in_order` builds SELECT ... FOR UPDATE in primary-key order;
 - `core.bulk.bulk_update`'s PostgreSQL path runs through a Django cursor wrapper (seen by query capture);
@@ -19,7 +20,7 @@ from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
 import core.bulk
-from core.db import as_prefetched, is_unsaved, lock_in_order, seed_prefetched
+from core.db import as_prefetched, is_unsaved, lock_in_order, related_rows, seed_prefetched
 from customers.models import Customer
 from invoices.models import Fee, FeeTax, Invoice
 
@@ -72,6 +73,19 @@ def test_seed_prefetched_answers_reverse_and_many_to_many_relations_without_a_qu
         assert list(invoice.applied_taxes.all()) == []
         assert list(customer.taxes.all()) == [tax]
     assert set(invoice._prefetched_objects_cache) == {"fees", "applied_taxes"}  # seeding one keeps the others
+
+
+def test_related_rows_gives_the_prefetched_instances_without_a_query_and_queries_otherwise(django_assert_num_queries):
+    invoice = f.invoice(fees=[(1, 100), (2, 50)])
+    prefetched = Invoice.objects.prefetch_related("fees", "customer__taxes").get(pk=invoice.pk)
+    with django_assert_num_queries(0):
+        rows = list(related_rows(prefetched, "fees"))
+        assert rows == list(prefetched.fees.all()) and len(rows) == 2
+        assert rows[0] is prefetched.fees.all()[0]  # the very instances: what a caller sets on them stays
+        assert list(related_rows(prefetched.customer, "taxes")) == []
+    plain = Invoice.objects.get(pk=invoice.pk)
+    with django_assert_num_queries(1):
+        assert len(list(related_rows(plain, "fees"))) == 2
 
 
 def test_is_unsaved_follows_model_state():

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from core.db import decimals_stored_exactly, lock_in_order, seed_prefetched, with_children
+from core.db import decimals_stored_exactly, lock_in_order, related_rows, seed_prefetched, with_children
 from coupons import ledger as coupons_ledger
 from credit_notes import ledger as credit_notes_ledger
 from wallets import ledger as wallets_ledger
@@ -211,9 +211,9 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
 
 def _stored_exactly(invoice: Invoice) -> bool:
     """The figures computed in memory for `invoice` (a re-priced draft, a new one) read back from the database as they are."""
-    fees = list(invoice.fees.all())
+    fees = list(related_rows(invoice, "fees"))
     return decimals_stored_exactly(
-        [invoice, *invoice.applied_taxes.all(), *fees, *(applied for fee in fees for applied in fee.applied_taxes.all())]
+        [invoice, *related_rows(invoice, "applied_taxes"), *fees, *(applied for fee in fees for applied in related_rows(fee, "applied_taxes"))]
     )
 
 
