@@ -1,8 +1,10 @@
 """Small helpers for Lago-shaped JSON: ISO-8601 datetimes in UTC with Z, dates as YYYY-MM-DD."""
 from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)  # a body repeats its fees' periods and creation times: ~35 per invoice, most seen already
 def iso_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
