@@ -49,7 +49,8 @@ def run_bulk_finalize(job_id, *, batch_size: int = BATCH_SIZE) -> str:
 
 def _run_batch(job_id, actor, batch_size) -> bool:
     """Finalize the next pending items; False when none is left."""
-    with transaction.atomic():
+    # The collection after the batch runs once its transaction has committed (the job row's lock released).
+    with collection_paused(), transaction.atomic():
         # The job row is the job's lock: two workers running one job (a retry) take turns, batch by batch.
         BulkFinalizeJob.objects.select_for_update().get(pk=job_id)
         items = list(BulkFinalizeItem.objects.filter(job_id=job_id, outcome=BulkFinalizeItem.Outcome.PENDING)
@@ -58,7 +59,7 @@ def _run_batch(job_id, actor, batch_size) -> bool:
             return False
         ids = [item.invoice_id for item in items]
         try:
-            with collection_paused(), transaction.atomic():
+            with transaction.atomic():
                 outcomes = finalize_invoices(ids, actor)
         except (OperationalError, InterfaceError):
             raise  # the database itself is in trouble: the job fails, its committed batches stay

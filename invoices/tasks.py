@@ -10,8 +10,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit import log as audit_log
-from core.gc_pause import collection_paused
 from audit.actors import Actor
+from core.gc_pause import collection_paused
 from webhooks import outbox
 
 from .transitions import overdue

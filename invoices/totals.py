@@ -13,7 +13,6 @@ invoice is finalized (seed 002), so a draft shows fees and taxes only.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-
 from core.db import lock_in_order, related_rows, seed_prefetched
 from core.money import round_cents
 from coupons import ledger as coupons_ledger
@@ -230,10 +229,19 @@ def lock_credit_customers(invoices: list[Invoice]) -> list:
     orders would otherwise lock their credit rows crosswise and deadlock. NO KEY
     UPDATE leaves inserts referencing the customer unblocked. Returns the customer ids.
     """
-    ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
+    ids = _credit_customer_ids(invoices)
+    _lock_customers(ids)
+    return ids
+
+
+def _credit_customer_ids(invoices: list[Invoice]) -> list:
+    """The customers whose credits `invoices` touch (subscription invoices only), in primary-key order."""
+    return sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
+
+
+def _lock_customers(ids: list) -> None:
     if ids:
         list(lock_in_order(Customer.objects.filter(pk__in=ids), no_key=True).values_list("pk", flat=True))
-    return ids
 
 
 def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
@@ -248,11 +256,11 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
     tables as they were when it started, and would miss a balance the lock holder (a top-up, a void giving
     credits back) committed meanwhile.
     """
-    ids = sorted({invoice.customer_id for invoice in invoices if invoice.invoice_type == Invoice.InvoiceType.SUBSCRIPTION})
+    ids = _credit_customer_ids(invoices)
     holders = [pk for pk, *has in _credit_look(ids) if any(has)] if ids else []
     if not holders:
         return HeldCredits()
-    list(lock_in_order(Customer.objects.filter(pk__in=holders), no_key=True).values_list("pk", flat=True))
+    _lock_customers(holders)  # pk order (lock_in_order), as lock_credit_customers
     holding = _credit_look(holders)
     coupons = [pk for pk, has, _, _ in holding if has]
     notes = [pk for pk, _, has, _ in holding if has]
