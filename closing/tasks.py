@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.actors import Actor
-from core.gc_pause import collection_paused
+from core.gc_pause import run_paused
 from invoices.transitions.finalization import CLOSED, FINALIZED, Outcome, finalize_invoices
 
 from .models import BulkFinalizeItem, BulkFinalizeJob
@@ -37,7 +37,7 @@ def run_bulk_finalize(job_id, *, batch_size: int = BATCH_SIZE) -> str:
         return job.status
     actor = Actor.bulk_operator(job.requested_by)
     try:
-        while _run_batch(job_id, actor, batch_size):
+        while run_paused(_run_batch, job_id, actor, batch_size):  # collected after the batch commits and its frame is gone
             pass
     except Exception as error:
         logger.exception("Bulk finalize job %s failed.", job_id)
@@ -49,8 +49,7 @@ def run_bulk_finalize(job_id, *, batch_size: int = BATCH_SIZE) -> str:
 
 def _run_batch(job_id, actor, batch_size) -> bool:
     """Finalize the next pending items; False when none is left."""
-    # The collection after the batch runs once its transaction has committed (the job row's lock released).
-    with collection_paused(), transaction.atomic():
+    with transaction.atomic():
         # The job row is the job's lock: two workers running one job (a retry) take turns, batch by batch.
         BulkFinalizeJob.objects.select_for_update().get(pk=job_id)
         items = list(BulkFinalizeItem.objects.filter(job_id=job_id, outcome=BulkFinalizeItem.Outcome.PENDING)

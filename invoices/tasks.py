@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from core.gc_pause import collection_paused
+from core.gc_pause import run_paused
 from webhooks import outbox
 
 from .transitions import overdue
@@ -69,23 +69,30 @@ def _sweep(now, batch_size, on_batch, failed: set) -> int:
     actor = Actor.system("task")
     done = 0
     while True:
-        ids = []
-        try:
-            with collection_paused(), transaction.atomic():
-                ids = _claim(now, batch_size, failed)
-                if not ids:
-                    return done
-                outcomes = finalize_invoices(ids, actor, now=now, skip_locked=True)
-        except (OperationalError, InterfaceError):
-            raise  # the database itself is in trouble: let the task fail and be retried
-        except Exception:
-            logger.exception("A finalization batch failed; finalizing its drafts one by one.")
-            outcomes = _one_by_one(ids, actor, now, failed)
-        finished = sum(1 for outcome in outcomes if outcome.ok)
+        finished = run_paused(_batch, now, batch_size, actor, on_batch, failed)
+        if finished is None:
+            return done
         done += finished
-        on_batch(outcomes)
         if not finished and not failed:
             return done
+
+
+def _batch(now, batch_size, actor, on_batch, failed: set) -> int | None:
+    """Claim and finalize one batch in its own transaction; how many it finalized or closed (None: nothing was due)."""
+    ids = []
+    try:
+        with transaction.atomic():
+            ids = _claim(now, batch_size, failed)
+            if not ids:
+                return None
+            outcomes = finalize_invoices(ids, actor, now=now, skip_locked=True)
+    except (OperationalError, InterfaceError):
+        raise  # the database itself is in trouble: let the task fail and be retried
+    except Exception:
+        logger.exception("A finalization batch failed; finalizing its drafts one by one.")
+        outcomes = _one_by_one(ids, actor, now, failed)
+    on_batch(outcomes)
+    return sum(1 for outcome in outcomes if outcome.ok)
 
 
 def _claim(now, batch_size, failed) -> list:
