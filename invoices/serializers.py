@@ -93,6 +93,21 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
     return data
 
 
+def with_number(data: dict, invoice: Invoice) -> dict:
+    """`serialize_invoice(invoice)` rendered just before numbering, given what numbering set: `number`, and
+    `sequential_id` in its place (a draft's is left out). Finalization renders its webhook bodies before it
+    takes the number counters, which stay locked until commit (tests/test_webhook_held_bodies.py compares the
+    result with the body read back)."""
+    numbered = {}
+    for key, value in data.items():
+        if key == "sequential_id":
+            continue
+        numbered[key] = invoice.number if key == "number" else value
+        if key == "billing_entity_code" and invoice.sequential_id is not None:
+            numbered["sequential_id"] = invoice.sequential_id
+    return numbered
+
+
 def billing_period(invoice: Invoice, subscription, fees) -> dict:
     """Lago's BillingPeriodObject: the subscription period the invoice bills and its charges' period (the
     subscription fee's and the charge fees' own dates where they have them: a pay-in-advance plan's fee

@@ -38,6 +38,7 @@ def event(webhook_type: str, obj, *, held: bool = False) -> WebhookEvent:
         object_id=str(obj.pk),
     )
     row.held_object = obj if held else None
+    row.rendered = None  # the object as a dict, where the writer rendered it ahead (prepare)
     return row
 
 
@@ -45,10 +46,28 @@ def record(webhook_type: str, obj) -> WebhookEvent:
     return record_many([event(webhook_type, obj)])[0]
 
 
+def prepare(events: list[WebhookEvent]) -> None:
+    """Render the objects of the held events now, as `event.rendered` (dicts), for record_many to write.
+
+    For a writer that holds a lock it wants short: it renders before taking the lock and sets, after it,
+    what the lock gave (finalization: the body before the number counters, the number after).
+    """
+    held_by_type = defaultdict(list)
+    for e in events:
+        if getattr(e, "held_object", None) is not None:
+            held_by_type[e.object_type].append(e)
+    for object_type, held in held_by_type.items():
+        objects = payloads.render_held(object_type, [e.held_object for e in held])
+        for e in held:
+            e.rendered = objects[str(e.object_id)]
+
+
 def render(events: list[WebhookEvent]) -> None:
     """Set each event's payload: one batch query set per object type (webhooks/payloads.py)."""
     by_type, held_by_type = defaultdict(list), defaultdict(list)
     for e in events:
+        if getattr(e, "rendered", None) is not None:
+            continue
         if getattr(e, "held_object", None) is not None:
             held_by_type[e.object_type].append(e.held_object)
         else:
@@ -59,7 +78,9 @@ def render(events: list[WebhookEvent]) -> None:
     for object_type, ids in by_type.items():
         objects[object_type].update(payloads.render_objects(object_type, ids))
     for e in events:
-        e.payload = payloads.body(e.webhook_type, e.object_type, objects[e.object_type][str(e.object_id)])
+        rendered = getattr(e, "rendered", None)
+        obj = rendered if rendered is not None else objects[e.object_type][str(e.object_id)]
+        e.payload = payloads.body(e.webhook_type, e.object_type, obj)
 
 
 def record_many(events: list[WebhookEvent]) -> list[WebhookEvent]:

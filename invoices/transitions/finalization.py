@@ -35,6 +35,7 @@ from . import delegation
 from core.bulk import bulk_update
 from ..models import Fee, InvalidTransition, Invoice
 from ..numbering import assign_numbers
+from ..serializers import with_number
 from .refresh import refresh_locked_many
 from ..totals import ConsumptionPlan, compute_totals, lock_credit_holders, remember_loaded, save_computed
 
@@ -165,34 +166,43 @@ def _finalize(ids: list, locked: dict, existing: set, actor: Actor, now: datetim
         computed.append((invoice, fees, totals))
         _set_dates_and_payment(invoice, now)
 
-    # Everything that does not need the number is written first: the counters taken below stay
-    # locked until commit, and the billing entity's counter is shared by all its finalizations.
+    # Everything that does not need the number is done first: the counters taken below stay locked
+    # until commit, and the billing entity's counter is shared by all its finalizations.
     save_computed(computed, new_ids=new)
-    assign_numbers([invoice for invoice, _ in finalized], now)
+    stamped = timezone.now()
+    for invoice, _, _ in computed:
+        invoice.updated_at = stamped
     for invoice, _ in finalized:
         invoice.finalized_at = now
-    _save([invoice for invoice, _, _ in computed])
-    # The body is rendered now, from the invoice as saved (number, dates, totals, fees, taxes: held here,
-    # not read back, unless a figure computed in memory is one the database would round): webhooks/payloads.py.
+    # The bodies are rendered from the invoices as they will be saved (dates, totals, fees, taxes: held here,
+    # not read back, unless a figure computed in memory is one the database would round: webhooks/payloads.py),
+    # before the counters are taken; numbering then sets the number in them (`with_number`). A body read back
+    # instead is read once the invoices are saved.
     for invoice, _ in finalized:
         fees = fees_by_invoice.get(invoice.pk, [])
         seed_prefetched(invoice, "fees", fees)
         for fee in fees:
             if fee.charge_id in charges:
                 fee.charge = charges[fee.charge_id]
-    outbox.record_many([
+    events = [
         outbox.event(_created_webhook_type(i), i, held=(i.pk not in repriced and i.pk not in new) or _stored_exactly(i))
         for i, _ in finalized
-    ])
+    ]
+    outbox.prepare(events)
+    if finalized:
+        side_effects.invoices_finalized([invoice.pk for invoice, _ in finalized])  # queued with this transaction (or after its commit)
+    assign_numbers([invoice for invoice, _ in finalized], now)
+    for event, (invoice, _) in zip(events, finalized):
+        if event.rendered is not None:
+            event.rendered = with_number(event.rendered, invoice)
+    _save([invoice for invoice, _, _ in computed], stamped)
+    outbox.record_many(events)
 
     audit_log.record_many(
         [audit_log.entry("invoice.finalized", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in finalized]
         + [audit_log.entry("invoice.closed", actor, invoice=i, obj=i, before=b, after=_snapshot(i)) for i, b in closed]
         + [extra for i, _ in finalized if i.pk in new and new[i.pk].audit for extra in new[i.pk].audit(i)]
     )
-    finalized_ids = [invoice.pk for invoice, _ in finalized]
-    if finalized_ids:
-        side_effects.invoices_finalized(finalized_ids)  # queued with this transaction (or after its commit)
 
     results = {invoice.pk: Outcome(invoice.pk, FINALIZED, invoice) for invoice, _ in finalized}
     results.update({invoice.pk: Outcome(invoice.pk, CLOSED, invoice) for invoice, _ in closed})
@@ -259,17 +269,17 @@ FINALIZE_FIELDS = Invoice.AMOUNT_FIELDS + [
 ]
 
 
-def _save(invoices) -> None:
+def _save(invoices, stamped: datetime | None = None) -> None:
     """Write the draft → finalized | closed transition of the batch in one checked statement per 500 rows.
 
     `save()`'s guard cannot see a bulk UPDATE, so the transition is checked here: in memory against
     `Invoice.STATUS_TRANSITIONS`, and in the WHERE clause (`status = 'draft'`), whose row count must be
     the batch's (the rows are locked and were drafts when read, so anything else is a bug: it rolls back).
     """
-    now = timezone.now()
+    stamped = stamped or timezone.now()  # the caller's, where it rendered the webhook bodies with it
     for invoice in invoices:
         Invoice.check_transition(Invoice.Status.DRAFT, invoice.status, invoice=invoice)
-        invoice.updated_at = now
+        invoice.updated_at = stamped
     written = bulk_update(invoices, FINALIZE_FIELDS, batch_size=500, where={"status": Invoice.Status.DRAFT})
     if written != len(invoices):
         raise InvalidTransition(
