@@ -28,10 +28,7 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
         issuing_date = invoice.created_at.astimezone(invoice.customer.tzinfo).date()
         payment_due_date = issuing_date + timedelta(days=invoice.net_payment_term)
     data = {
-        "lago_id": str(invoice.pk),
-        "billing_entity_code": invoice.billing_entity.code,
-        "sequential_id": invoice.sequential_id,
-        "number": invoice.number,
+        **_identity(invoice),
         "issuing_date": iso_date(issuing_date),
         "payment_due_date": iso_date(payment_due_date),
         "net_payment_term": invoice.net_payment_term,
@@ -80,9 +77,8 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
             for line in related_rows(invoice, "applied_taxes")
         ],
     }
-    for key in ("sequential_id", "file_url"):
-        if data[key] is None:
-            del data[key]
+    if data["file_url"] is None:
+        del data["file_url"]
     if detailed:
         fees = list(related_rows(invoice, "fees"))
         data["fees"] = [serialize_fee(fee, invoice) for fee in fees]
@@ -93,19 +89,24 @@ def serialize_invoice(invoice: Invoice, *, detailed: bool = True) -> dict:
     return data
 
 
+IDENTITY_KEYS = ("lago_id", "billing_entity_code", "sequential_id", "number")
+
+
+def _identity(invoice: Invoice) -> dict:
+    """The invoice object's first keys: its ids and number (a draft's sequential_id left out: the schema types it without null)."""
+    identity = {"lago_id": str(invoice.pk), "billing_entity_code": invoice.billing_entity.code}
+    if invoice.sequential_id is not None:
+        identity["sequential_id"] = invoice.sequential_id
+    identity["number"] = invoice.number
+    return identity
+
+
 def with_number(data: dict, invoice: Invoice) -> dict:
-    """`serialize_invoice(invoice)` rendered just before numbering, given what numbering set: `number`, and
-    `sequential_id` in its place (a draft's is left out). Finalization renders its webhook bodies before it
-    takes the number counters, which stay locked until commit (tests/test_webhook_held_bodies.py compares the
-    result with the body read back)."""
-    numbered = {}
-    for key, value in data.items():
-        if key == "sequential_id":
-            continue
-        numbered[key] = invoice.number if key == "number" else value
-        if key == "billing_entity_code" and invoice.sequential_id is not None:
-            numbered["sequential_id"] = invoice.sequential_id
-    return numbered
+    """`serialize_invoice(invoice)` rendered just before numbering, with the ids and number numbering then set.
+
+    Finalization renders its webhook bodies before it takes the number counters, which stay locked until
+    commit (tests/test_webhook_held_bodies.py compares the result with the body read back)."""
+    return {**_identity(invoice), **{key: value for key, value in data.items() if key not in IDENTITY_KEYS}}
 
 
 def billing_period(invoice: Invoice, subscription, fees) -> dict:
