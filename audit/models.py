@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core.db import is_unsaved
+from core.prepared import Prepared
 
 from .chain import GENESIS, chain_in_order
 
@@ -107,9 +108,10 @@ class AuditChainHead(models.Model):
     @classmethod
     def locked(cls):
         """The head row, locked until the transaction ends (rebuilt from the last entry if missing, e.g. after a flush)."""
-        heads = cls.objects.select_for_update()
-        head = heads.filter(pk=1).first()
+        found = _HEAD.rows()  # every audited change reads it: compiled once (core/prepared.py)
+        head = found[0] if found else None
         if head is None:
+            heads = cls.objects.select_for_update()
             last = AuditLogEntry.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash").first()
             head, _ = heads.get_or_create(pk=1, defaults={"seq": last["seq"], "hash": last["hash"]} if last else {})
         return head
@@ -125,6 +127,9 @@ class AuditChainHead(models.Model):
         head = cls.locked()
         head.seq, head.hash = chain_in_order(entries, head.seq, head.hash or GENESIS)
         head.save(update_fields=["seq", "hash"])
+
+
+_HEAD = Prepared(lambda: AuditChainHead.objects.select_for_update().filter(pk=1))
 
 
 def _fill_customers(entries) -> None:

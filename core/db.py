@@ -33,6 +33,12 @@ def seed_prefetched(obj, name: str, rows) -> None:
     cache[name] = as_prefetched(model, rows if isinstance(rows, list) else list(rows))
 
 
+def is_prefetched(obj, name: str) -> bool:
+    """Whether `obj.<name>` was prefetched or seeded (`seed_prefetched`): reading it takes no query. Reads
+    `Model._prefetched_objects_cache`."""
+    return name in (getattr(obj, "_prefetched_objects_cache", None) or {})
+
+
 def related_rows(obj, name: str):
     """The rows of `obj.<name>` (a reverse foreign key's related_name or a many-to-many field): the prefetched
     or seeded ones as they are, else `obj.<name>.all()` (a query).
@@ -84,27 +90,43 @@ def with_children(queryset, related_name: str, *, order_by=(), defer=()) -> list
     fields left out. Instances are built with `Model.from_db`, as a queryset builds them, and each child's
     foreign key points to its parent object.
     """
-    model = queryset.model
-    child_field = model._meta.get_field(related_name).field  # the child's ForeignKey to the parent
-    child = child_field.model
-    names = [f.attname for f in model._meta.concrete_fields if f.name not in defer and f.attname not in defer]
-    child_names = [f.attname for f in child._meta.concrete_fields]
-    child_order = [("-" if name.startswith("-") else "") + f"{related_name}__{name.lstrip('-')}" for name in child._meta.ordering]
-    rows = queryset.order_by(*order_by, *child_order).values_list(*names, *(f"{related_name}__{n}" for n in child_names))
-    width, pk_at = len(names), names.index(model._meta.pk.attname)
-    child_pk_at = width + child_names.index(child._meta.pk.attname)
-    found: dict = {}
-    for row in rows:
-        entry = found.get(row[pk_at])
-        if entry is None:
-            entry = found[row[pk_at]] = (model.from_db(queryset.db, names, row[:width]), [])
-        if row[child_pk_at] is not None:
-            item = child.from_db(queryset.db, child_names, row[width:])
-            setattr(item, child_field.name, entry[0])
-            entry[1].append(item)
-    for parent, children in found.values():
-        seed_prefetched(parent, related_name, children)
-    return [parent for parent, _ in found.values()]
+    shape = WithChildren(queryset.model, related_name, order_by=order_by, defer=defer)
+    return shape.assemble(shape.query(queryset), queryset.db)
+
+
+class WithChildren:
+    """`with_children` in two halves, for a caller that runs the query itself (a core.prepared statement):
+    `query(queryset)` is the values_list it reads, `assemble(rows, db)` the parents built from its rows."""
+
+    def __init__(self, model, related_name: str, *, order_by=(), defer=()):
+        self.model, self.related_name, self.order_by = model, related_name, order_by
+        self.child_field = model._meta.get_field(related_name).field  # the child's ForeignKey to the parent
+        child = self.child = self.child_field.model
+        self.names = [f.attname for f in model._meta.concrete_fields if f.name not in defer and f.attname not in defer]
+        self.child_names = [f.attname for f in child._meta.concrete_fields]
+        self.child_order = [("-" if name.startswith("-") else "") + f"{related_name}__{name.lstrip('-')}" for name in child._meta.ordering]
+
+    def query(self, queryset):
+        return queryset.order_by(*self.order_by, *self.child_order).values_list(
+            *self.names, *(f"{self.related_name}__{n}" for n in self.child_names)
+        )
+
+    def assemble(self, rows, db: str) -> list:
+        model, child, names, child_names = self.model, self.child, self.names, self.child_names
+        width, pk_at = len(names), names.index(model._meta.pk.attname)
+        child_pk_at = width + child_names.index(child._meta.pk.attname)
+        found: dict = {}
+        for row in rows:
+            entry = found.get(row[pk_at])
+            if entry is None:
+                entry = found[row[pk_at]] = (model.from_db(db, names, row[:width]), [])
+            if row[child_pk_at] is not None:
+                item = child.from_db(db, child_names, row[width:])
+                setattr(item, self.child_field.name, entry[0])
+                entry[1].append(item)
+        for parent, children in found.values():
+            seed_prefetched(parent, self.related_name, children)
+        return [parent for parent, _ in found.values()]
 
 
 def is_unsaved(instance) -> bool:

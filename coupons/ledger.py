@@ -28,9 +28,9 @@ class CouponUse:
     fee_shares: tuple[tuple[object, int], ...]
 
 
-def any_available() -> Exists:
-    """Whether the customer at OuterRef("pk") has a coupon `lock_available` would return (to annotate customers)."""
-    return Exists(AppliedCoupon.objects.filter(customer_id=OuterRef("pk")).active())
+def any_available(outer: str = "pk") -> Exists:
+    """Whether the customer at OuterRef(outer) has a coupon `lock_available` would return (to annotate customers, or invoices: outer="customer_id")."""
+    return Exists(AppliedCoupon.objects.filter(customer_id=OuterRef(outer)).active())
 
 
 def lock_available(customer_ids) -> dict:

@@ -27,9 +27,9 @@ def _with_balance():
     )
 
 
-def any_available() -> Exists:
-    """Whether the customer at OuterRef("pk") has a note `lock_available` would return (to annotate customers)."""
-    return Exists(_with_balance().filter(customer_id=OuterRef("pk")))
+def any_available(outer: str = "pk") -> Exists:
+    """Whether the customer at OuterRef(outer) has a note `lock_available` would return (to annotate customers, or invoices: outer="customer_id")."""
+    return Exists(_with_balance().filter(customer_id=OuterRef(outer)))
 
 
 def lock_available(customer_ids) -> dict:

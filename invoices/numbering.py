@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db.models import Count
 
+from core.prepared import Prepared
 from sequences.models import take_next_many
 
 from .models import Invoice
@@ -33,6 +34,17 @@ def _numbered(**filters):
         return Invoice.objects.filter(finalized_at__isnull=False, **filters).count()
 
     return count
+
+
+def _numbered_per_customer(invoices):
+    """(customer id, how many of its invoices were numbered) for the customers of `invoices`."""
+    return invoices.filter(finalized_at__isnull=False).values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
+
+
+_NUMBERED_OF_ONE = Prepared(
+    lambda entity_id, customer_id: _numbered_per_customer(Invoice.objects.filter(billing_entity_id=entity_id, customer_id=customer_id)),
+    Invoice._meta.get_field("billing_entity"), Invoice._meta.get_field("customer"),
+)
 
 
 def assign_numbers(invoices: list[Invoice], now: datetime) -> None:
@@ -58,10 +70,10 @@ def assign_numbers(invoices: list[Invoice], now: datetime) -> None:
             else:
                 result[key] = _numbered(billing_entity_id=sample.billing_entity_id)()
         for entity_id, customer_ids in customers_by_entity.items():
-            counts = dict(
-                Invoice.objects.filter(finalized_at__isnull=False, billing_entity_id=entity_id, customer_id__in=customer_ids)
-                .values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
-            )
+            if len(customer_ids) == 1:  # one invoice's (finalizing one): the statement compiled once
+                counts = dict(_NUMBERED_OF_ONE.rows(entity_id, customer_ids[0]))
+            else:
+                counts = dict(_numbered_per_customer(Invoice.objects.filter(billing_entity_id=entity_id, customer_id__in=customer_ids)))
             for customer_id in customer_ids:
                 result[f"invoice:{entity_id}:customer:{customer_id}"] = counts.get(customer_id, 0)
         return result

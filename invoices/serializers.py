@@ -6,10 +6,12 @@ Amounts are JSON integers of minor units; units and precise amounts are strings,
 from datetime import timedelta
 from decimal import Decimal
 
-from core.db import related_rows
+from core.db import is_prefetched, related_rows, seed_prefetched
+from core.prepared import Prepared
 from core.documents import signed_url
 from core.money import currency_exponent, round_cents
 from core.serialization import decimal_str, iso_date, iso_datetime
+from customers.models import Customer, CustomerMetadata, Tax
 from customers.serializers import serialize_customer
 from subscriptions.serializers import serialize_subscription
 
@@ -263,7 +265,11 @@ def webhook_invoices_held(invoices) -> dict[str, dict]:
 
     invoices = list(invoices)
     # Every customer instance (several drafts of one customer each hold their own): one query per relation for all.
-    prefetch_related_objects(list({id(invoice.customer): invoice.customer for invoice in invoices}.values()), "taxes", "metadata")
+    customers = list({id(invoice.customer): invoice.customer for invoice in invoices}.values())
+    if len(customers) == 1:  # finalizing one invoice: the two statements compiled once
+        _load_taxes_and_metadata(customers[0])
+    else:
+        prefetch_related_objects(customers, "taxes", "metadata")
     fees = []
     for invoice in invoices:
         subscription = invoice.subscription if invoice.subscription_id else None
@@ -285,6 +291,21 @@ def webhook_invoices_held(invoices) -> dict[str, dict]:
         if naming:
             prefetch_related_objects(naming, *lookups)
     return {str(invoice.pk): serialize_invoice(invoice) for invoice in invoices}
+
+
+_TAXES_OF_ONE = Prepared(lambda customer_id: Tax.objects.filter(customers=customer_id), Customer._meta.pk)
+_METADATA_OF_ONE = Prepared(lambda customer_id: CustomerMetadata.objects.filter(customer_id=customer_id), Customer._meta.pk)
+
+
+def _load_taxes_and_metadata(customer) -> None:
+    """What `prefetch_related_objects([customer], "taxes", "metadata")` loads, the same rows in the same order."""
+    if not is_prefetched(customer, "taxes"):
+        seed_prefetched(customer, "taxes", _TAXES_OF_ONE.rows(customer.pk))
+    if not is_prefetched(customer, "metadata"):
+        metadata = _METADATA_OF_ONE.rows(customer.pk)
+        for row in metadata:
+            row.customer = customer
+        seed_prefetched(customer, "metadata", metadata)
 
 
 def _holds(obj, relation: str, then: str | None) -> bool:

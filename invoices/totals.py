@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.db import lock_in_order, related_rows, seed_prefetched
+from core.prepared import Prepared
 from core.money import round_cents
 from coupons import ledger as coupons_ledger
 from coupons.ledger import CouponUse
@@ -249,7 +250,7 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
     holds anything for their customers, whatever the batch's size.
 
     Which customers hold anything is one unlocked look first (most have no coupon, credit note or wallet
-    at all): a customer without any has nothing to consume or race for, and is not locked; if a concurrent
+    at all), a query of its own unless the invoices were read through `credit_look`: a customer without any has nothing to consume or race for, and is not locked; if a concurrent
     change gives it credit meanwhile, this finalization simply comes first. The holders are then locked
     (`lock_credit_customers`: pk order, so batches cannot deadlock crosswise) and looked at again after the
     lock, never in the locking statement itself: a statement that waited for a lock still sees the other
@@ -257,7 +258,11 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
     credits back) committed meanwhile.
     """
     ids = _credit_customer_ids(invoices)
-    holders = [pk for pk, *has in _credit_look(ids) if any(has)] if ids else []
+    subscription_invoices = [i for i in invoices if i.invoice_type == Invoice.InvoiceType.SUBSCRIPTION]
+    if ids and all(hasattr(i, LOOKED[0]) for i in subscription_invoices):  # the lock statement looked (credit_look)
+        holders = sorted({i.customer_id for i in subscription_invoices if any(getattr(i, name) for name in LOOKED)})
+    else:
+        holders = [pk for pk, *has in _credit_look(ids) if any(has)] if ids else []
     if not holders:
         return HeldCredits()
     _lock_customers(holders)  # pk order (lock_in_order), as lock_credit_customers
@@ -270,6 +275,21 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
         credit_notes=credit_notes_ledger.lock_available(notes) if notes else {},
         wallets=wallets_ledger.lock_available(wallets) if wallets else {},
     )
+
+
+LOOKED = ("credit_has_coupons", "credit_has_notes", "credit_has_wallets")  # annotations set by credit_look()
+
+
+def credit_look(invoices):
+    """`invoices` (a queryset) annotated with the unlocked look of `lock_credit_holders`: whether the invoice's
+    customer holds coupons, credit notes, wallets to consume (`LOOKED`).
+
+    For the statement that locks the invoices (finalization): the look then costs no query of its own. That
+    statement may have waited for an invoice lock and sees the holders as they were when it started; for
+    the look that is enough (a customer given credit meanwhile is not locked: this finalization comes first).
+    """
+    ledgers = (coupons_ledger, credit_notes_ledger, wallets_ledger)
+    return invoices.annotate(**{name: ledger.any_available("customer_id") for name, ledger in zip(LOOKED, ledgers)})
 
 
 def _credit_look(customer_ids) -> list[tuple]:
@@ -299,6 +319,9 @@ def remember_loaded(fees: list[Fee]) -> list[Fee]:
     return fees
 
 
+_TAX_LINES_OF_ONE = Prepared(lambda invoice_id: InvoiceTax.objects.filter(invoice_id=invoice_id), InvoiceTax._meta.get_field("invoice"))
+
+
 def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=()) -> None:
     """Persist what compute_totals set on fees and tax lines, for one or many invoices at once.
 
@@ -318,7 +341,11 @@ def save_computed(items: list[tuple[Invoice, list[Fee], Totals]], *, new_ids=())
     stored: dict = {}
     stored_rows: dict = {}
     existing = [invoice for invoice, _, _ in items if invoice.pk not in new_ids]
-    for row in InvoiceTax.objects.filter(invoice__in=existing) if existing else ():
+    if len(existing) == 1:  # finalizing one invoice: the statement compiled once
+        stored_lines = _TAX_LINES_OF_ONE.rows(existing[0].pk)
+    else:
+        stored_lines = InvoiceTax.objects.filter(invoice__in=existing) if existing else ()
+    for row in stored_lines:
         stored_rows.setdefault(row.invoice_id, []).append(row)
         stored.setdefault(row.invoice_id, []).append(
             key(row.tax_id, row.tax_code, row.tax_name, row.tax_rate, row.fees_amount_cents, row.amount_cents)

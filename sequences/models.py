@@ -62,9 +62,10 @@ def take_next_many(counts: dict[str, int], *, initial=None) -> dict[str, list[in
         taken = _increment(keys, counts)  # one round trip while the counters exist (nearly always)
         missing = [key for key in keys if key not in taken]
         if missing:
-            seeds = initial(missing) if initial else {}
-            Sequence.objects.bulk_create([Sequence(key=key, last_value=seeds.get(key, 0)) for key in missing], ignore_conflicts=True)
-            taken.update(_increment(missing, counts))
+            taken.update(_create_taken(missing, counts, initial(missing) if initial else {}))
+            raced = [key for key in missing if key not in taken]  # created by a concurrent first caller meanwhile
+            if raced:
+                taken.update(_increment(raced, counts))
         return taken
     existing = set(Sequence.objects.filter(key__in=keys).values_list("key", flat=True))
     missing = [key for key in keys if key not in existing]
@@ -90,5 +91,19 @@ def _increment(keys: list[str], counts: dict[str, int]) -> dict[str, list[int]]:
             "FROM locked JOIN unnest(%s::text[], %s::bigint[]) AS v(key, n) ON v.key = locked.key "
             "WHERE s.id = locked.id RETURNING s.key, s.last_value",
             [keys, keys, [counts[key] for key in keys]],
+        )
+        return {key: list(range(last - counts[key] + 1, last + 1)) for key, last in cursor.fetchall()}
+
+
+def _create_taken(keys: list[str], counts: dict[str, int], seeds: dict[str, int]) -> dict[str, list[int]]:
+    """Create the missing counters among `keys` already advanced past their seeds by `counts` (one PostgreSQL
+    INSERT … ON CONFLICT DO NOTHING RETURNING): the values of the rows this transaction created, which it holds
+    locked until it ends. A key another transaction created meanwhile is not returned: advance it (`_increment`)."""
+    values = ", ".join(["(%s, %s)"] * len(keys))
+    params = [value for key in keys for value in (key, seeds.get(key, 0) + counts[key])]
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO sequences_sequence (key, last_value) VALUES {values} ON CONFLICT (key) DO NOTHING RETURNING key, last_value",
+            params,
         )
         return {key: list(range(last - counts[key] + 1, last + 1)) for key, last in cursor.fetchall()}

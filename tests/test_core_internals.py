@@ -9,7 +9,9 @@
 - `core.queue.enqueue_many` reads django_q's `Conf.SYNC`; `core.queue.queues_in_transaction` also `Conf.ORM`
   and the ORM broker's class;
 - `core.db.with_children` builds instances with `Model.from_db` (public) from one LEFT JOIN, and seeds the children;
-  `core.db.decimals_stored_exactly` reads the DecimalFields' places (SQLite keeps 15 significant digits).
+  `core.db.decimals_stored_exactly` reads the DecimalFields' places (SQLite keeps 15 significant digits);
+- `core.prepared.Prepared` keeps a compiler (`Query.get_compiler`) whose `as_sql` it replaces, so a queryset's
+  iterable (instances with select_related and annotations, values_list tuples) runs the SQL compiled once.
 """
 from decimal import Decimal
 
@@ -180,3 +182,117 @@ def test_decimals_stored_exactly_knows_what_a_column_would_round():
     assert decimals_stored_exactly([fee])
     fee.units = Decimal("1.123456789012")  # 12 decimals; the column keeps 10
     assert not decimals_stored_exactly([fee])
+
+
+def _locking_with_look(pk):
+    from django.db.models import Exists, OuterRef
+
+    return (Invoice.objects.select_related("customer__billing_entity").filter(pk=pk)
+            .annotate(has_fees=Exists(Fee.objects.filter(invoice_id=OuterRef("pk"))))
+            .select_for_update(of=("self",)).prefetch_related("applied_taxes"))
+
+
+def test_a_prepared_statement_gives_what_the_queryset_gives_with_one_compile(django_assert_num_queries, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from core.prepared import Prepared
+
+    with_fees, without = f.invoice(fees=[(1, 100)]), f.invoice(f.customer(external_id="other"))
+    statement = Prepared(_locking_with_look, Invoice._meta.pk)
+    compiled = []
+    real_as_sql = SQLCompiler.as_sql
+    def counting(self, *args, **kwargs):
+        if self.query.model is Invoice and not self.query.subquery:
+            compiled.append(self.query)
+        return real_as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    with transaction.atomic():
+        for invoice in (with_fees, without, with_fees):
+            expected = list(_locking_with_look(invoice.pk))[0]
+            with django_assert_num_queries(2):  # the statement and its prefetch
+                (got,) = statement.rows(invoice.pk)
+            assert got.pk == invoice.pk and got.has_fees == expected.has_fees == (invoice is with_fees)
+            assert got.customer.external_id == expected.customer.external_id
+            assert got.customer.billing_entity.code == expected.customer.billing_entity.code
+            assert [field.value_from_object(got) for field in Invoice._meta.concrete_fields] == \
+                   [field.value_from_object(expected) for field in Invoice._meta.concrete_fields]
+            assert is_prefetched_applied_taxes(got)
+        assert statement.rows(Invoice._meta.pk.to_python("00000000-0000-0000-0000-000000000001")) == []
+    # the invoices' statement: compiled by each of the three querysets, and once in all by the prepared one
+    assert len(compiled) == 3 + 1
+
+
+def is_prefetched_applied_taxes(invoice) -> bool:
+    from core.db import is_prefetched
+
+    return is_prefetched(invoice, "applied_taxes")
+
+
+def test_a_prepared_values_list_binds_several_values():
+    from core.prepared import Prepared
+
+    invoice = f.invoice(fees=[(1, 100), (2, 50)])
+    statement = Prepared(
+        lambda invoice_id, kind: Fee.objects.filter(invoice_id=invoice_id, kind=kind).order_by("position").values_list("position", "amount_cents"),
+        Fee._meta.get_field("invoice"), Fee._meta.get_field("kind"),
+    )
+    kind = Fee.objects.filter(invoice=invoice).values_list("kind", flat=True).first()
+    assert statement.rows(invoice.pk, kind) == list(Fee.objects.filter(invoice=invoice, kind=kind).order_by("position").values_list("position", "amount_cents"))
+    assert len(statement.rows(invoice.pk, kind)) == 2
+    assert statement.rows(invoice.pk, "no-such-kind") == []
+
+
+def test_a_prepared_statement_refuses_a_template_it_cannot_bind():
+    from core.prepared import Prepared
+
+    ignoring = Prepared(lambda pk: Invoice.objects.filter(pk__isnull=False), Invoice._meta.pk)
+    with pytest.raises(ValueError, match="sits in 0 places"):
+        ignoring.rows(f.invoice().pk)
+    with pytest.raises(TypeError, match="binds 1 values, not 2"):
+        ignoring.rows(1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_lock_outside_a_transaction_is_refused_as_django_refuses_it():
+    from core.prepared import Prepared
+
+    invoice = f.invoice()
+    locking = Prepared(lambda pk: Invoice.objects.select_for_update().filter(pk=pk), Invoice._meta.pk)
+
+    def refused(run) -> bool:
+        try:
+            run()
+        except transaction.TransactionManagementError:
+            return True
+        return False
+
+    django_refuses = refused(lambda: list(Invoice.objects.select_for_update().filter(pk=invoice.pk)))
+    assert django_refuses == (connection.vendor == "postgresql")  # SQLite has no row locks: Django lets it through
+    assert refused(lambda: locking.rows(invoice.pk)) == django_refuses
+    with transaction.atomic():
+        assert [row.pk for row in locking.rows(invoice.pk)] == [invoice.pk]
+    assert refused(lambda: locking.rows(invoice.pk)) == django_refuses  # compiled now: the same answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_is_compiled_per_connection():
+    import threading
+
+    from core.prepared import Prepared
+
+    one, two = f.invoice(), f.invoice(f.customer(external_id="two"))
+    statement = Prepared(lambda pk: Invoice.objects.filter(pk=pk).values_list("pk", flat=True), Invoice._meta.pk)
+    assert statement.rows(one.pk) == [one.pk]
+    found = []
+
+    def other_thread():
+        try:
+            found.append(statement.rows(two.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert found == [[two.pk]] and len(statement._compiled) == 2

@@ -82,6 +82,20 @@ def test_bulk_update_writes_every_field_of_every_row(monkeypatch, path):
 
 
 @pytest.mark.parametrize("path", PATHS)
+def test_bulk_update_of_one_row_writes_it_only_where_its_condition_holds(monkeypatch, path):
+    """core/bulk.py: one row (a plain UPDATE … WHERE pk = %s on PostgreSQL) with `where`, JSON and nulls included."""
+    force(monkeypatch, core.bulk, path)
+    invoice, other = f.invoice(fees=[(1, 100)]), f.invoice(fees=[(1, 200)])
+    invoice.fees_amount_cents, invoice.metadata, invoice.grace_period_ends_at = 4242, {"po": "17"}, None
+    assert bulk_update([invoice], ["fees_amount_cents", "metadata", "grace_period_ends_at"], where={"status": "draft"}) == 1
+    invoice.fees_amount_cents = 1
+    assert bulk_update([invoice], ["fees_amount_cents"], where={"status": "finalized"}) == 0  # not a finalized one: untouched
+    stored = {i.pk: (i.fees_amount_cents, i.metadata, i.grace_period_ends_at) for i in Invoice.objects.all()}
+    assert stored[invoice.pk] == (4242, {"po": "17"}, None)
+    assert stored[other.pk][0] == other.fees_amount_cents
+
+
+@pytest.mark.parametrize("path", PATHS)
 def test_event_ingestion_stores_the_batch_and_refuses_duplicates(monkeypatch, path):
     """usage/ingest.py: INSERT … SELECT FROM unnest() vs. a VALUES list, both ON CONFLICT DO NOTHING RETURNING."""
     force(monkeypatch, usage.ingest, path)

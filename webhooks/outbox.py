@@ -14,6 +14,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.prepared import Prepared
+
 from . import payloads
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -24,6 +26,7 @@ OBJECT_TYPES = {"invoices.invoice": "invoice", "customers.customer": "customer",
 DELIVER = "webhooks.delivery.deliver"
 # A pending delivery still unsent this long after its event was never queued (or its task was lost): the sweep queues it.
 UNQUEUED_AFTER = timedelta(seconds=60)
+_ENDPOINTS = Prepared(lambda: WebhookEndpoint.objects.all())  # read with every event written: compiled once
 
 
 def event(webhook_type: str, obj, *, held: bool = False) -> WebhookEvent:
@@ -90,7 +93,7 @@ def record_many(events: list[WebhookEvent]) -> list[WebhookEvent]:
         raise RuntimeError("Webhook events are written inside the transaction of the change they report.")
     render(events)
     created = WebhookEvent.objects.bulk_create(events)
-    endpoints = list(WebhookEndpoint.objects.all())
+    endpoints = _ENDPOINTS.rows()
     if not endpoints:
         return created
     # The first attempt is queued with the change (or right after its commit). If that fails, the sweep

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from audit import log as audit_log
 from audit.actors import Actor
-from core.db import decimals_stored_exactly, lock_in_order, related_rows, seed_prefetched, with_children
+from core.db import WithChildren, decimals_stored_exactly, lock_in_order, related_rows, seed_prefetched
+from core.prepared import Prepared
 from coupons import ledger as coupons_ledger
 from credit_notes import ledger as credit_notes_ledger
 from wallets import ledger as wallets_ledger
@@ -37,7 +38,7 @@ from ..models import Fee, InvalidTransition, Invoice
 from ..numbering import assign_numbers
 from ..serializers import with_number
 from .refresh import refresh_locked_many
-from ..totals import ConsumptionPlan, compute_totals, lock_credit_holders, remember_loaded, save_computed
+from ..totals import ConsumptionPlan, compute_totals, credit_look, lock_credit_holders, remember_loaded, save_computed
 
 FINALIZED = "finalized"
 CLOSED = "closed"
@@ -90,13 +91,11 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
         return upstream(list(dict.fromkeys(invoice_ids)), actor, now=now, skip_locked=skip_locked)
     now = now or timezone.now()
     ids = list(dict.fromkeys(invoice_ids))
-    locked = {
-        invoice.pk: invoice
-        for invoice in lock_in_order(
-            Invoice.objects.select_related("customer__billing_entity", "subscription__plan").filter(pk__in=ids),
-            skip_locked=skip_locked, of=("self",),
-        )
-    }
+    if len(ids) == 1 and not skip_locked:  # one invoice (the admin button, the API): the statement compiled once
+        rows = _LOCK_ONE.rows(ids[0])
+    else:
+        rows = lock_in_order(_to_finalize().filter(pk__in=ids), skip_locked=skip_locked, of=("self",))
+    locked = {invoice.pk: invoice for invoice in rows}
     for invoice in locked.values():  # nearly always the customer's own: one join and one instance fewer per row
         if invoice.billing_entity_id == invoice.customer.billing_entity_id:
             invoice.billing_entity = invoice.customer.billing_entity
@@ -105,6 +104,14 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     if skip_locked and unlocked:  # skipped rows exist (LOCKED); the others were never there (NOT_FOUND)
         existing.update(Invoice.objects.filter(pk__in=unlocked).values_list("pk", flat=True))
     return _finalize(ids, locked, existing, actor, now, new={})
+
+
+def _to_finalize():
+    """The invoices with what finalizing them reads: customer, billing entity, subscription, plan, credit look."""
+    return credit_look(Invoice.objects.select_related("customer__billing_entity", "subscription__plan"))
+
+
+_LOCK_ONE = Prepared(lambda pk: lock_in_order(_to_finalize().filter(pk=pk), of=("self",)), Invoice._meta.pk)
 
 
 @dataclass
@@ -232,9 +239,11 @@ def _load_fees(invoices: list[Invoice]) -> dict:
     by_invoice: dict = {}
     if not invoices:
         return by_invoice
-    # A column nothing reads is left out (parsing timestamps is most of the load); the webhook body reads the others.
-    fees = with_children(Fee.objects.filter(invoice_id__in=[invoice.pk for invoice in invoices]), "applied_taxes",
-                         order_by=Fee._meta.ordering, defer=UNREAD_FEE_FIELDS)
+    if len(invoices) == 1:
+        rows = _FEES_OF_ONE.rows(invoices[0].pk)
+    else:
+        rows = FEES_WITH_TAXES.query(Fee.objects.filter(invoice_id__in=[invoice.pk for invoice in invoices]))
+    fees = FEES_WITH_TAXES.assemble(rows, Fee.objects.db)
     for fee in fees:
         by_invoice.setdefault(fee.invoice_id, []).append(fee)
     for fees in by_invoice.values():
@@ -242,7 +251,10 @@ def _load_fees(invoices: list[Invoice]) -> dict:
     return by_invoice
 
 
+# A column nothing reads is left out (parsing timestamps is most of the load); the webhook body reads the others.
 UNREAD_FEE_FIELDS = ["updated_at"]
+FEES_WITH_TAXES = WithChildren(Fee, "applied_taxes", order_by=Fee._meta.ordering, defer=UNREAD_FEE_FIELDS)
+_FEES_OF_ONE = Prepared(lambda invoice_id: FEES_WITH_TAXES.query(Fee.objects.filter(invoice_id=invoice_id)), Fee._meta.get_field("invoice"))
 
 
 def apply_plan(invoice: Invoice, plan: ConsumptionPlan) -> None:

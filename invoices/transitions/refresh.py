@@ -22,6 +22,8 @@ from django.db import transaction
 
 from audit import log as audit_log
 from core.money import round_cents
+from core.prepared import Prepared
+from plans.models import Charge
 
 from core.bulk import bulk_update
 from . import delegation
@@ -155,6 +157,13 @@ def mark_priced(invoices) -> None:
     REPRICED["count"] += len(invoices)
 
 
+def _with_metrics(charges):
+    return charges.select_related("billable_metric")
+
+
+_CHARGES_OF_PLAN = Prepared(lambda plan_id: _with_metrics(Charge.objects.filter(plan_id=plan_id)), Charge._meta.get_field("plan"))
+
+
 def priced_and_unchanged(invoices, charges: dict | None = None) -> set:
     """The pks of drafts whose fees already are what a re-pricing would compute.
 
@@ -180,7 +189,12 @@ def priced_and_unchanged(invoices, charges: dict | None = None) -> set:
     if not candidates:
         return set()
     latest: dict = {}
-    for charge in Charge.objects.filter(plan_id__in={i.subscription.plan_id for i in candidates}).select_related("billable_metric"):
+    plan_ids = {i.subscription.plan_id for i in candidates}
+    if len(plan_ids) == 1:  # one plan's (nearly always, finalizing one invoice): the statement compiled once
+        read = _CHARGES_OF_PLAN.rows(*plan_ids)
+    else:
+        read = _with_metrics(Charge.objects.filter(plan_id__in=plan_ids))
+    for charge in read:
         changed = max(charge.updated_at, charge.billable_metric.updated_at)
         latest[charge.plan_id] = max(latest.get(charge.plan_id, changed), changed)
         if charges is not None:
