@@ -106,14 +106,17 @@ def test_lock_in_order_selects_for_update_by_primary_key():
 
 @pytest.mark.postgres_only
 def test_the_fast_bulk_update_is_seen_by_query_capture():
-    invoice = f.invoice(fees=[(1, 100)])
-    fee = Fee.objects.get(invoice=invoice)
-    fee.invoice_display_name = "Renamed"
+    invoice = f.invoice(fees=[(1, 100), (2, 50)])
+    fees = list(Fee.objects.filter(invoice=invoice))
+    for fee in fees:
+        fee.invoice_display_name = "Renamed"
     assert core.bulk.uses_postgres_fast_path(connection)
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
-        assert core.bulk.bulk_update([fee], ["invoice_display_name"]) == 1
-    assert len(captured) == 1 and "unnest(" in captured[0]["sql"]
-    assert Fee.objects.get(pk=fee.pk).invoice_display_name == "Renamed"
+        assert core.bulk.bulk_update(fees, ["invoice_display_name"]) == 2  # many rows: UPDATE … FROM unnest()
+        fees[0].invoice_display_name = "Once more"
+        assert core.bulk.bulk_update(fees[:1], ["invoice_display_name"]) == 1  # one row: a plain UPDATE
+    assert len(captured) == 2 and "unnest(" in captured[0]["sql"] and "unnest(" not in captured[1]["sql"]
+    assert sorted(Fee.objects.filter(invoice=invoice).values_list("invoice_display_name", flat=True)) == ["Once more", "Renamed"]
 
 
 def test_django_q_conf_has_the_sync_flag_enqueue_many_reads():

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit import log as audit_log
@@ -27,6 +28,7 @@ from audit.actors import Actor
 from core.db import WithChildren, decimals_stored_exactly, lock_in_order, related_rows, seed_prefetched
 from core.prepared import Prepared
 from coupons import ledger as coupons_ledger
+from customers.models import Customer, CustomerMetadata
 from credit_notes import ledger as credit_notes_ledger
 from wallets import ledger as wallets_ledger
 from webhooks import outbox
@@ -99,6 +101,7 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
     for invoice in locked.values():  # nearly always the customer's own: one join and one instance fewer per row
         if invoice.billing_entity_id == invoice.customer.billing_entity_id:
             invoice.billing_entity = invoice.customer.billing_entity
+        _seed_known_empty(invoice)
     existing = set(locked)
     unlocked = [pk for pk in ids if pk not in locked]
     if skip_locked and unlocked:  # skipped rows exist (LOCKED); the others were never there (NOT_FOUND)
@@ -107,8 +110,21 @@ def finalize_invoices(invoice_ids, actor: Actor, *, now: datetime | None = None,
 
 
 def _to_finalize():
-    """The invoices with what finalizing them reads: customer, billing entity, subscription, plan, credit look."""
-    return credit_look(Invoice.objects.select_related("customer__billing_entity", "subscription__plan"))
+    """The invoices with what finalizing them reads: customer, billing entity, subscription, plan, the credit look,
+    and whether the customer has taxes and metadata of its own (most have neither: `_seed_known_empty`)."""
+    return credit_look(Invoice.objects.select_related("customer__billing_entity", "subscription__plan")).annotate(
+        customer_has_taxes=Exists(Customer.taxes.through.objects.filter(customer_id=OuterRef("customer_id"))),
+        customer_has_metadata=Exists(CustomerMetadata.objects.filter(customer_id=OuterRef("customer_id"))),
+    )
+
+
+def _seed_known_empty(invoice: Invoice) -> None:
+    """The customer's taxes and metadata, where the lock statement found none: empty, as if prefetched, so the
+    webhook body (and a re-pricing's taxes) need not read them."""
+    if not invoice.customer_has_taxes:
+        seed_prefetched(invoice.customer, "taxes", [])
+    if not invoice.customer_has_metadata:
+        seed_prefetched(invoice.customer, "metadata", [])
 
 
 _LOCK_ONE = Prepared(lambda pk: lock_in_order(_to_finalize().filter(pk=pk), of=("self",)), Invoice._meta.pk)
