@@ -6,7 +6,8 @@ Issue 13 sets the one-invoice target as a third of this limit. It builds bench/f
 fixture (N drafts x 5 fees), then has pgbench (one client, no Python in the loop) run the
 statements a finalization cannot do without, on those rows, one transaction each: lock the
 invoice, read its fees, advance two counters, update the invoice, insert the audit row and the
-webhook event, commit; each draft once (the database's guard refuses a second finalization). Prints transactions/s, so a sitting can quote our figure as a share of it.
+webhook event, commit; each draft once (the database's guard refuses a second finalization). Prints
+transactions/s, so a sitting can quote our figure as a share of it.
 Needs PostgreSQL's `pgbench` on PATH (Debian: package postgresql-contrib / postgresql-15).
 """
 import argparse
@@ -21,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import django_on_fresh_database  # noqa: E402
 
-# Each transaction takes the next draft (the first statement picks and locks it: no extra round trip); every statement finds its rows by primary key or unique key, as ours do.
+# Each transaction takes the next draft (the first statement picks and locks it: no extra round trip); every
+# statement finds its rows by primary key or unique key, as ours do.
 SCRIPT = """\
 BEGIN;
 SELECT b.n AS n, i.* FROM invoices_invoice i JOIN bench_ids b ON b.id = i.id WHERE b.n = (SELECT nextval('bench_n')) FOR UPDATE OF i \\gset

@@ -249,13 +249,13 @@ def lock_credit_holders(invoices: list[Invoice]) -> HeldCredits:
     """Load and lock the coupon, credit-note and wallet rows `invoices` may consume: one query per ledger that
     holds anything for their customers, whatever the batch's size.
 
-    Which customers hold anything is one unlocked look first (most have no coupon, credit note or wallet
-    at all), a query of its own unless the invoices were read through `credit_look`: a customer without any has nothing to consume or race for, and is not locked; if a concurrent
-    change gives it credit meanwhile, this finalization simply comes first. The holders are then locked
-    (`lock_credit_customers`: pk order, so batches cannot deadlock crosswise) and looked at again after the
-    lock, never in the locking statement itself: a statement that waited for a lock still sees the other
-    tables as they were when it started, and would miss a balance the lock holder (a top-up, a void giving
-    credits back) committed meanwhile.
+    Which customers hold anything is one unlocked look first (most have no coupon, credit note or wallet at
+    all), a query of its own unless the invoices were read through `credit_look`: a customer without any has
+    nothing to consume or race for, and is not locked; if a concurrent change gives it credit meanwhile, this
+    finalization simply comes first. The holders are then locked (`lock_credit_customers`: pk order, so batches
+    cannot deadlock crosswise) and looked at again after the lock, never in the locking statement itself: a
+    statement that waited for a lock still sees the other tables as they were when it started, and would miss a
+    balance the lock holder (a top-up, a void giving credits back) committed meanwhile.
     """
     ids = _credit_customer_ids(invoices)
     subscription_invoices = [i for i in invoices if i.invoice_type == Invoice.InvoiceType.SUBSCRIPTION]

@@ -198,6 +198,7 @@ def _locking_with_look(pk):
 def test_a_prepared_statement_gives_what_the_queryset_gives_with_one_compile(django_assert_num_queries, monkeypatch):
     from django.db.models.sql.compiler import SQLCompiler
 
+    from core.db import is_prefetched
     from core.prepared import Prepared
 
     with_fees, without = f.invoice(fees=[(1, 100)]), f.invoice(f.customer(external_id="other"))
@@ -220,16 +221,10 @@ def test_a_prepared_statement_gives_what_the_queryset_gives_with_one_compile(dja
             assert got.customer.billing_entity.code == expected.customer.billing_entity.code
             assert [field.value_from_object(got) for field in Invoice._meta.concrete_fields] == \
                    [field.value_from_object(expected) for field in Invoice._meta.concrete_fields]
-            assert is_prefetched_applied_taxes(got)
+            assert is_prefetched(got, "applied_taxes")
         assert statement.rows(Invoice._meta.pk.to_python("00000000-0000-0000-0000-000000000001")) == []
     # the invoices' statement: compiled by each of the three querysets, and once in all by the prepared one
     assert len(compiled) == 3 + 1
-
-
-def is_prefetched_applied_taxes(invoice) -> bool:
-    from core.db import is_prefetched
-
-    return is_prefetched(invoice, "applied_taxes")
 
 
 def test_a_prepared_values_list_binds_several_values():
@@ -282,6 +277,8 @@ def test_a_prepared_lock_outside_a_transaction_is_refused_as_django_refuses_it()
 def test_a_prepared_statement_is_compiled_per_connection():
     import threading
 
+    from django.db import connections
+
     from core.prepared import Prepared
 
     one, two = f.invoice(), f.invoice(f.customer(external_id="two"))
@@ -292,10 +289,13 @@ def test_a_prepared_statement_is_compiled_per_connection():
     def other_thread():
         try:
             found.append(statement.rows(two.pk))
+            # this thread's connection compiled its own (checked here: the entry goes with the connection)
+            found.append(connections["default"] in statement._compiled and len(statement._compiled) == 2)
         finally:
             connection.close()
 
     thread = threading.Thread(target=other_thread)
     thread.start()
     thread.join()
-    assert found == [[two.pk]] and len(statement._compiled) == 2
+    assert found == [[two.pk], True]
+    assert statement.rows(one.pk) == [one.pk]  # this thread's compiled statement, still its own
